@@ -1,0 +1,391 @@
+/**
+ * One pass of one stream: plan windows from the checkpoints, call the vendor through the pacer
+ * with retries, drop what InfluxDB already holds, write, and only then move the checkpoints.
+ */
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import { CollectorError, ErrorCodes, describeError } from './errors.js';
+import { backoffDelay, type BackoffPolicy, type PacerRegistry } from './pacer.js';
+import { planCollect, planRange, finalHorizon, type Window } from './window.js';
+import { pointKey, type Point } from '../metrics/schema.js';
+import type { Sink } from '../sink/sink.js';
+import type { DomainState, StateStore, StreamState } from '../state/store.js';
+import type {
+  CallOutcome,
+  CallSpec,
+  Credentials,
+  HttpRequest,
+  HttpResponse,
+  Sample,
+  StreamSpec,
+  VendorAdapter,
+  VendorError,
+} from '../vendors/types.js';
+
+export interface HttpClient {
+  send(req: HttpRequest, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<HttpResponse>;
+}
+
+export interface CredentialProvider {
+  get(vendor: string): Credentials;
+  /** Reads `*_FILE` secrets again (rotated keys, refreshed STS tokens). */
+  reload(vendor: string): void;
+}
+
+export interface CollectObserver {
+  onCall?(vendor: string, api: string, outcome: 'ok' | 'throttled' | 'retried' | 'failed'): void;
+  onPass?(vendor: string, stream: string, r: PassSummary, durationMs: number): void;
+}
+
+export interface CollectDeps {
+  readonly clock: Clock;
+  readonly http: HttpClient;
+  readonly sink: Sink;
+  readonly store: StateStore;
+  readonly logger: Logger;
+  readonly pacers: PacerRegistry;
+  readonly credentials: CredentialProvider;
+  readonly nonce: () => string;
+  readonly random: () => number;
+  readonly observer?: CollectObserver;
+  /** Called once per problem that retrying cannot fix, as one plain line (stderr). */
+  readonly report: (line: string) => void;
+}
+
+export interface CollectSettings {
+  readonly concurrency: number;
+  readonly requestTimeoutMs: number;
+  readonly retry: BackoffPolicy;
+  readonly initialLookbackMs: number;
+}
+
+export type PassMode = { kind: 'collect' } | { kind: 'range'; fromSec: number; toSec: number };
+
+export interface PassSummary {
+  windows: number;
+  calls: number;
+  written: number;
+  unchanged: number;
+  rejected: number;
+  retries: number;
+  failedCalls: number;
+  badBuckets: number;
+  domains: number;
+  /** Newest final bucket end over the stream's domains after the pass (epoch s), for lag metrics. */
+  finalEndSec?: number;
+}
+
+export class PassFailed extends Error {
+  constructor(
+    message: string,
+    readonly summary: PassSummary,
+  ) {
+    super(message);
+  }
+}
+
+const tailKey = (s: Sample): string => `${s.metric}|${s.intervalSec}|${s.tsSec}`;
+const tailTs = (key: string): number => Number(key.slice(key.lastIndexOf('|') + 1));
+
+interface Job {
+  domains: string[];
+  windows: Window[];
+}
+
+/**
+ * Runs one pass. Resolves with a summary when every planned window was fetched and written; throws
+ * PassFailed (after committing what did succeed) when some window failed or the sink gave up.
+ */
+export async function runPass(
+  deps: CollectDeps,
+  settings: CollectSettings,
+  adapter: VendorAdapter,
+  stream: StreamSpec,
+  domains: readonly string[],
+  mode: PassMode,
+  signal?: AbortSignal,
+): Promise<PassSummary> {
+  const log = deps.logger.child({ vendor: adapter.vendor, stream: stream.id });
+  const nowSec = Math.floor(deps.clock.now() / 1000);
+  const state = await deps.store.load(adapter.vendor, adapter.accountKey, stream.id);
+  const horizon = finalHorizon(nowSec, stream.rules);
+  const summary: PassSummary = { windows: 0, calls: 0, written: 0, unchanged: 0, rejected: 0, retries: 0, failedCalls: 0, badBuckets: 0, domains: domains.length };
+
+  // Plan per domain; domains with the same windows share calls, as many per call as the API allows.
+  const byPlan = new Map<string, Job>();
+  for (const d of domains) {
+    let windows: Window[];
+    if (mode.kind === 'collect') {
+      const plan = planCollect({
+        nowSec,
+        checkpointSec: state.get(d)?.finalEndSec,
+        initialLookbackSec: Math.floor(settings.initialLookbackMs / 1000),
+        rules: stream.rules,
+      });
+      if (plan.lost) {
+        deps.report(
+          `${adapter.vendor} ${stream.api} ${d}: buckets from ${iso(plan.lost.fromSec)} to ${iso(plan.lost.toSec)} are older than the vendor keeps; they cannot be collected any more`,
+        );
+      }
+      windows = plan.windows;
+    } else {
+      const plan = planRange({ nowSec, fromSec: mode.fromSec, toSec: mode.toSec, rules: stream.rules });
+      if (plan.unserved) {
+        deps.report(
+          `${adapter.vendor} ${stream.api} ${d}: ${iso(plan.unserved.fromSec)} to ${iso(plan.unserved.toSec)} is older than the vendor serves for this API; skipped`,
+        );
+      }
+      windows = plan.windows;
+    }
+    const key = windows.map((w) => `${w.fromSec}-${w.toSec}-${w.granularitySec}`).join(',');
+    const job = byPlan.get(key) ?? { domains: [], windows };
+    job.domains.push(d);
+    byPlan.set(key, job);
+  }
+
+  const batches: { domains: string[]; windows: Window[] }[] = [];
+  for (const job of byPlan.values()) {
+    for (let i = 0; i < job.domains.length; i += stream.maxDomainsPerCall) {
+      batches.push({ domains: job.domains.slice(i, i + stream.maxDomainsPerCall), windows: job.windows });
+    }
+  }
+
+  const limit = pLimit(settings.concurrency);
+  const failed = new Set<string>();
+  const progress = new Map<string, number>(); // domain -> end of its windows fetched and written so far
+  let sinkError: unknown;
+  const waves = Math.max(0, ...batches.map((b) => b.windows.length));
+
+  for (let wave = 0; wave < waves && !sinkError; wave++) {
+    if (signal?.aborted) break;
+    const calls: CallSpec[] = [];
+    for (const b of batches) {
+      const w = b.windows[wave];
+      if (!w) continue;
+      const live = b.domains.filter((d) => !failed.has(d));
+      if (live.length) calls.push({ stream, domains: live, window: w });
+    }
+    summary.windows += calls.length;
+    const outcomes = await Promise.all(calls.map((c) => limit(() => callWithRetry(deps, settings, adapter, c, summary, log, signal))));
+
+    const fresh = new Map<string, Point>();
+    const fetchedOk: CallSpec[] = [];
+    outcomes.forEach((o, i) => {
+      const call = calls[i]!;
+      if (!o.ok) {
+        summary.failedCalls++;
+        for (const d of call.domains) failed.add(d);
+        return;
+      }
+      fetchedOk.push(call);
+      summary.badBuckets += o.badBuckets.length;
+      for (const b of o.badBuckets) reportOnce(deps, log, `${adapter.vendor} ${stream.api} ${call.domains.join(',')}: ${b}`);
+      const wanted = new Set(call.domains);
+      for (const s of o.samples) {
+        if (!wanted.has(s.domain) || s.tsSec < call.window.fromSec || s.tsSec >= call.window.toSec) continue;
+        // Duplicates inside one batch collapse to the last one.
+        const p: Point = { ...s, vendor: adapter.vendor };
+        fresh.set(pointKey(p), p);
+      }
+    });
+
+    const toWrite: Point[] = [];
+    for (const p of fresh.values()) {
+      const prev = state.get(p.domain)?.tail[tailKey(p)];
+      if (prev !== undefined && prev === p.value) summary.unchanged++;
+      else toWrite.push(p);
+    }
+    try {
+      const r = await deps.sink.write(toWrite, signal);
+      summary.written += r.written;
+      summary.rejected += r.rejected;
+    } catch (err) {
+      sinkError = err;
+      break;
+    }
+
+    // Acknowledged: now the checkpoints may move.
+    const values = new Map<string, Map<string, number>>();
+    for (const p of fresh.values()) {
+      let m = values.get(p.domain);
+      if (!m) values.set(p.domain, (m = new Map()));
+      m.set(tailKey(p), p.value);
+    }
+    for (const call of fetchedOk) {
+      for (const d of call.domains) {
+        progress.set(d, call.window.toSec);
+        const prev = state.get(d);
+        const isLast = batches.find((b) => b.domains.includes(d))!.windows.length === wave + 1;
+        let finalEnd = prev?.finalEndSec;
+        if (mode.kind === 'collect') {
+          finalEnd = Math.max(prev?.finalEndSec ?? -Infinity, Math.min(call.window.toSec, horizon));
+        } else if (isLast && (prev === undefined || mode.fromSec <= prev.finalEndSec)) {
+          // backfill: with no checkpoint, or a range that starts at or before it, move it to the
+          // range's end (never backwards), short of the buckets the vendor may still revise.
+          finalEnd = Math.max(prev?.finalEndSec ?? -Infinity, Math.min(alignedEnd(call.window, mode.toSec), horizon));
+        }
+        const keep = Math.max(finalEnd ?? -Infinity, horizon);
+        const tail: Record<string, number> = {};
+        for (const [k, v] of Object.entries(prev?.tail ?? {})) if (tailTs(k) >= keep) tail[k] = v;
+        for (const [k, v] of values.get(d) ?? []) if (tailTs(k) >= keep) tail[k] = v;
+        if (finalEnd !== undefined && Number.isFinite(finalEnd)) {
+          state.set(d, { finalEndSec: finalEnd, tail } satisfies DomainState);
+        } else if (Object.keys(tail).length && prev) {
+          state.set(d, { ...prev, tail });
+        }
+      }
+    }
+    if (fetchedOk.length) await deps.store.save(adapter.vendor, adapter.accountKey, stream.id, state);
+  }
+
+  let newest: number | undefined;
+  for (const d of domains) {
+    const s = state.get(d);
+    if (s && (newest === undefined || s.finalEndSec > newest)) newest = s.finalEndSec;
+  }
+  if (newest !== undefined) summary.finalEndSec = newest;
+
+  if (sinkError) throw new PassFailed(describeError(sinkError), summary);
+  if (signal?.aborted && progress.size < domains.length && waves > 0) throw new PassFailed('stopped before the pass finished', summary);
+  if (failed.size) throw new PassFailed(`${failed.size} of ${domains.length} domains had a window that failed`, summary);
+  return summary;
+}
+
+function alignedEnd(w: Window, toSec: number): number {
+  return Math.min(w.toSec, Math.ceil(toSec / w.granularitySec) * w.granularitySec);
+}
+
+function iso(sec: number): string {
+  return new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+const reported = new WeakMap<CollectDeps, Set<string>>();
+function reportOnce(deps: CollectDeps, log: Logger, line: string): void {
+  let seen = reported.get(deps);
+  if (!seen) reported.set(deps, (seen = new Set()));
+  if (seen.has(line)) {
+    log.debug(line);
+    return;
+  }
+  seen.add(line);
+  log.error(line);
+  deps.report(line);
+}
+
+/** One vendor call: paced, signed afresh on every attempt (signatures embed time), retried by kind. */
+export async function callWithRetry(
+  deps: CollectDeps,
+  settings: CollectSettings,
+  adapter: VendorAdapter,
+  call: CallSpec,
+  summary: PassSummary,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<CallOutcome> {
+  const outcome = await send(deps, settings, adapter, call.stream.api, call.stream.rateKey, summary, log, signal, (ctx) => adapter.buildCall(call, ctx), (res) => adapter.parseCall(call, res));
+  if (!outcome.ok) {
+    const e = outcome.error;
+    reportOnce(
+      deps,
+      log,
+      `${adapter.vendor} ${call.stream.api} ${call.domains.join(',')}: ${e.vendorCode}${e.message ? ` ${e.message}` : ''}${e.requestId ? ` (RequestId ${e.requestId})` : ''}${hint(e)}`,
+    );
+  }
+  return outcome;
+}
+
+function hint(e: VendorError): string {
+  if (e.kind === 'clock') return '; the request time was refused: check this machine\'s clock (NTP)';
+  if (e.kind === 'auth') return '; check the credentials';
+  return '';
+}
+
+export async function send<T extends { ok: true } | { ok: false; error: VendorError }>(
+  deps: CollectDeps,
+  settings: CollectSettings,
+  adapter: VendorAdapter,
+  api: string,
+  rateKey: string,
+  summary: { retries: number; calls: number },
+  log: Logger,
+  signal: AbortSignal | undefined,
+  build: (ctx: { nowMs: number; nonce: string; credentials: Credentials }) => HttpRequest,
+  parse: (res: HttpResponse) => T,
+): Promise<T | { ok: false; error: VendorError }> {
+  const pacer = deps.pacers.get(`${adapter.vendor}:${adapter.accountKey}:${rateKey}`, adapter.rateLimit(rateKey));
+  let reloaded = false;
+  let rebuilt = false;
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) return { ok: false, error: { kind: 'unavailable', vendorCode: 'Aborted', message: 'stopped' } };
+    try {
+      await pacer.acquire(signal);
+    } catch {
+      return { ok: false, error: { kind: 'unavailable', vendorCode: 'Aborted', message: 'stopped' } };
+    }
+    const req = build({ nowMs: deps.clock.now(), nonce: deps.nonce(), credentials: deps.credentials.get(adapter.vendor) });
+    summary.calls++;
+    let out: T | { ok: false; error: VendorError };
+    try {
+      const res = await deps.http.send(req, { timeoutMs: settings.requestTimeoutMs, ...(signal ? { signal } : {}) });
+      out = parse(res);
+    } catch (err) {
+      out = { ok: false, error: { kind: 'unavailable', vendorCode: networkCode(err), message: describeError(err) } };
+    }
+    if (out.ok) {
+      deps.observer?.onCall?.(adapter.vendor, api, 'ok');
+      return out;
+    }
+    const e = out.error;
+    let retry = false;
+    if (e.kind === 'throttled' || e.kind === 'unavailable') retry = attempt + 1 < settings.retry.maxAttempts && !signal?.aborted;
+    else if (e.kind === 'auth' && !reloaded) {
+      deps.credentials.reload(adapter.vendor);
+      reloaded = retry = true;
+    } else if (e.kind === 'clock' && !rebuilt) rebuilt = retry = true;
+    deps.observer?.onCall?.(adapter.vendor, api, e.kind === 'throttled' ? 'throttled' : retry ? 'retried' : 'failed');
+    if (!retry) return out;
+    summary.retries++;
+    const delay = e.kind === 'throttled' || e.kind === 'unavailable' ? backoffDelay(settings.retry, attempt, deps.random, e.retryAfterMs) : 0;
+    if (e.kind === 'throttled') pacer.pause(delay);
+    log.debug({ code: e.vendorCode, attempt, delayMs: Math.round(delay) }, `${api}: retrying after ${e.vendorCode}`);
+    if (delay > 0) {
+      try {
+        await deps.clock.sleep(delay, signal);
+      } catch {
+        return out;
+      }
+    }
+  }
+}
+
+function networkCode(err: unknown): string {
+  const e = err as { code?: string };
+  if (e?.code === 'ECONNABORTED' || e?.code === 'ETIMEDOUT') return 'Timeout';
+  if (err instanceof CollectorError) return err.code;
+  return e?.code ?? 'NetworkError';
+}
+
+/** Domains of a vendor account: the configured list, or all of them through the paged discovery API. */
+export async function discoverDomains(deps: CollectDeps, settings: CollectSettings, adapter: VendorAdapter, signal?: AbortSignal): Promise<string[]> {
+  if (adapter.configuredDomains.length) return [...adapter.configuredDomains];
+  const log = deps.logger.child({ vendor: adapter.vendor, component: 'discovery' });
+  const found = new Set<string>();
+  const counter = { retries: 0, calls: 0 };
+  let cursor: number | undefined = 0;
+  for (let pages = 0; cursor !== undefined && pages < 10_000; pages++) {
+    const c: number = cursor;
+    const out = await send(deps, settings, adapter, adapter.discovery.api, adapter.discovery.rateKey, counter, log, signal, (ctx) => adapter.discovery.buildPage(c, ctx), (res) => adapter.discovery.parsePage(c, res));
+    if (!out.ok) {
+      const e = out.error;
+      throw new CollectorError(
+        ErrorCodes.VENDOR_INVALID_REQUEST,
+        `${adapter.vendor} ${adapter.discovery.api}: ${e.vendorCode}${e.message ? ` ${e.message}` : ''}${e.requestId ? ` (RequestId ${e.requestId})` : ''}${hint(e)}`,
+        { vendorCode: e.vendorCode, ...(e.requestId ? { requestId: e.requestId } : {}) },
+      );
+    }
+    for (const d of out.domains) found.add(d);
+    cursor = out.next;
+  }
+  return [...found].sort();
+}

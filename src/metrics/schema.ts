@@ -1,0 +1,56 @@
+/**
+ * The one place for what is written to InfluxDB (CONTRACT.md "What is written"): measurement,
+ * tag keys, the field, metric names and their units, and the line protocol.
+ */
+import type { Sample, VendorId } from '../vendors/types.js';
+
+export const TAG_VENDOR = 'vendor';
+export const TAG_DOMAIN = 'domain';
+export const TAG_METRIC = 'metric';
+export const TAG_INTERVAL = 'interval';
+export const FIELD_VALUE = 'value';
+
+/** Metric tag values and their units. Vendors map their own names onto these. */
+export const Metrics = {
+  TRAFFIC_BYTES: 'traffic_bytes', // bytes per bucket
+  HTTPS_TRAFFIC_BYTES: 'https_traffic_bytes', // bytes per bucket
+  BANDWIDTH_BPS: 'bandwidth_bps', // bit/s
+  REQUESTS: 'requests', // count per bucket
+  FAILED_REQUESTS: 'failed_requests', // count per bucket
+  FAIL_RATE_PCT: 'fail_rate_pct', // percent
+} as const;
+
+/** `status_2xx` for a class, `status_404` for one code; count per bucket. */
+export function statusMetric(codeOrClass: string): string {
+  return `status_${codeOrClass.toLowerCase()}`;
+}
+
+export interface Point extends Sample {
+  readonly vendor: VendorId;
+}
+
+/** Point identity: the vendor bucket, never the fetch time. */
+export function pointKey(p: Point): string {
+  return `${p.vendor}\u0000${p.domain}\u0000${p.metric}\u0000${p.intervalSec}\u0000${p.tsSec}`;
+}
+
+function escapeTag(v: string): string {
+  return /[,= \\\n]/.test(v) ? v.replace(/[\\,= ]/g, (c) => `\\${c}`).replace(/\n/g, '\\n') : v;
+}
+
+function escapeMeasurement(v: string): string {
+  return /[, \\\n]/.test(v) ? v.replace(/[\\, ]/g, (c) => `\\${c}`).replace(/\n/g, '\\n') : v;
+}
+
+/** Always a float literal: InfluxDB rejects an integer written into a float field. */
+export function formatFloat(v: number): string {
+  return String(v);
+}
+
+/** One line of line protocol, second precision, tags in key order (as InfluxDB sorts them). */
+export function toLine(measurement: string, p: Point): string {
+  return (
+    `${escapeMeasurement(measurement)},${TAG_DOMAIN}=${escapeTag(p.domain)},${TAG_INTERVAL}=${p.intervalSec},` +
+    `${TAG_METRIC}=${escapeTag(p.metric)},${TAG_VENDOR}=${p.vendor} ${FIELD_VALUE}=${formatFloat(p.value)} ${p.tsSec}`
+  );
+}

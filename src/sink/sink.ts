@@ -1,0 +1,161 @@
+/**
+ * The write path. Exactly one layer retries writes: this one. Each batch is sent and awaited, so a
+ * resolved `write()` means InfluxDB acknowledged every point in it (or rejected it as bad data,
+ * which is reported and dropped: retrying bad data cannot help).
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { CollectorError, ErrorCodes } from '../core/errors.js';
+import { backoffDelay } from '../core/pacer.js';
+import { toLine, type Point } from '../metrics/schema.js';
+
+/** What a transport saw for one POST of line protocol. */
+export type BatchResult =
+  | { kind: 'ok' }
+  | { kind: 'bad_data'; status: number; message: string }
+  | { kind: 'too_large' }
+  | { kind: 'retry'; message: string; retryAfterMs?: number }
+  | { kind: 'fatal'; message: string };
+
+export interface WriteTransport {
+  /** `influx: http://host:8086` style label for messages. */
+  readonly label: string;
+  post(body: string, signal?: AbortSignal): Promise<BatchResult>;
+}
+
+export interface WriteResult {
+  readonly written: number;
+  readonly rejected: number;
+}
+
+export interface Sink {
+  write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult>;
+}
+
+export interface SinkOptions {
+  readonly measurement: string;
+  readonly batchSize: number;
+  /** How long one batch keeps being retried before the write fails. */
+  readonly retryMaxMs: number;
+  readonly retryBaseMs: number;
+}
+
+export interface SinkObserver {
+  onBatch?(points: number, latencyMs: number, ok: boolean): void;
+}
+
+export class InfluxSink implements Sink {
+  readonly #t: WriteTransport;
+  readonly #opts: SinkOptions;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #log: Logger;
+  readonly #observer: SinkObserver;
+
+  constructor(
+    transport: WriteTransport,
+    opts: SinkOptions,
+    deps: { clock: Clock; random: () => number; logger: Logger; observer?: SinkObserver },
+  ) {
+    this.#t = transport;
+    this.#opts = opts;
+    this.#clock = deps.clock;
+    this.#random = deps.random;
+    this.#log = deps.logger;
+    this.#observer = deps.observer ?? {};
+  }
+
+  async write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult> {
+    let written = 0;
+    let rejected = 0;
+    for (let i = 0; i < points.length; i += this.#opts.batchSize) {
+      const lines = points.slice(i, i + this.#opts.batchSize).map((p) => toLine(this.#opts.measurement, p));
+      const r = await this.#writeLines(lines, signal);
+      written += r.written;
+      rejected += r.rejected;
+    }
+    return { written, rejected };
+  }
+
+  async #writeLines(lines: string[], signal?: AbortSignal): Promise<WriteResult> {
+    const started = this.#clock.now();
+    for (let attempt = 0; ; attempt++) {
+      const t0 = this.#clock.now();
+      const r = await this.#t.post(lines.join('\n'), signal);
+      this.#observer.onBatch?.(lines.length, this.#clock.now() - t0, r.kind === 'ok');
+      switch (r.kind) {
+        case 'ok':
+          return { written: lines.length, rejected: 0 };
+        case 'too_large': {
+          if (lines.length === 1) {
+            this.#log.error({ code: ErrorCodes.SINK_REJECTED }, `${this.#t.label}: a single point is too large; dropped`);
+            return { written: 0, rejected: 1 };
+          }
+          const mid = Math.ceil(lines.length / 2);
+          const a = await this.#writeLines(lines.slice(0, mid), signal);
+          const b = await this.#writeLines(lines.slice(mid), signal);
+          return { written: a.written + b.written, rejected: a.rejected + b.rejected };
+        }
+        case 'bad_data': {
+          // InfluxDB stores the good lines of a batch and rejects the bad ones (TSDB.md); the
+          // message names them. Retrying the same bad data cannot succeed.
+          const bad = countBadLines(r.message, lines.length);
+          this.#log.error(
+            { code: ErrorCodes.SINK_REJECTED, status: r.status, rejected: bad },
+            `${this.#t.label}: rejected bad points (HTTP ${r.status}): ${r.message.slice(0, 300)}`,
+          );
+          return { written: lines.length - bad, rejected: bad };
+        }
+        case 'fatal':
+          throw new CollectorError(ErrorCodes.SINK_AUTH, `${this.#t.label}: ${r.message}`);
+        case 'retry': {
+          const elapsed = this.#clock.now() - started;
+          if (elapsed >= this.#opts.retryMaxMs || signal?.aborted) {
+            throw new CollectorError(ErrorCodes.SINK_UNREACHABLE, `${this.#t.label} ${r.message}`, { retryable: true });
+          }
+          const delay = Math.min(
+            backoffDelay({ maxAttempts: Infinity, baseDelayMs: this.#opts.retryBaseMs, maxDelayMs: 30_000 }, attempt, this.#random, r.retryAfterMs),
+            Math.max(0, this.#opts.retryMaxMs - elapsed),
+          );
+          this.#log.warn({ code: ErrorCodes.SINK_RETRYABLE, delayMs: Math.round(delay) }, `${this.#t.label} ${r.message}; retrying`);
+          await this.#clock.sleep(delay, signal);
+        }
+      }
+    }
+  }
+}
+
+/** InfluxDB 1.x says `partial write: ... dropped=N`; without a count, the whole batch is suspect. */
+function countBadLines(message: string, total: number): number {
+  const m = /dropped=(\d+)/.exec(message);
+  if (m) return Math.min(total, Number(m[1]));
+  return /partial write/.test(message) ? 1 : total;
+}
+
+export function parseRetryAfterMs(value: string | undefined, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  const secs = Number(value);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
+}
+
+export function classifyWriteStatus(status: number, body: string, retryAfterMs: number | undefined): BatchResult {
+  if (status >= 200 && status < 300) return { kind: 'ok' };
+  const message = extractMessage(body);
+  if (status === 400 || status === 422) return { kind: 'bad_data', status, message };
+  if (status === 413) return { kind: 'too_large' };
+  if (status === 401 || status === 403) return { kind: 'fatal', message: `not authorized (HTTP ${status}): ${message}; check the token or username/password` };
+  if (status === 404) return { kind: 'fatal', message: `not found (HTTP 404): ${message}; does the database or bucket exist?` };
+  if (status === 429 || status >= 500) return { kind: 'retry', message: `answered HTTP ${status}: ${message}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  return { kind: 'fatal', message: `answered HTTP ${status}: ${message}` };
+}
+
+function extractMessage(body: string): string {
+  try {
+    const j = JSON.parse(body) as { error?: string; message?: string };
+    return (j.error ?? j.message ?? body).trim();
+  } catch {
+    return body.trim().slice(0, 300);
+  }
+}

@@ -1,0 +1,58 @@
+import type { Clock } from '../core/clock.js';
+
+/** backfill progress: a bar with an ETA on a terminal, plain lines otherwise. */
+export class Progress {
+  readonly #tty: boolean;
+  readonly #write: (s: string) => void;
+  readonly #clock: Clock;
+  #total = 0;
+  #done = 0;
+  #started = 0;
+
+  constructor(tty: boolean, write: (s: string) => void, clock: Clock) {
+    this.#tty = tty;
+    this.#write = write;
+    this.#clock = clock;
+  }
+
+  start(total: number): void {
+    this.#total = total;
+    this.#started = this.#clock.now();
+    this.#render('starting');
+  }
+
+  /** Adds work discovered on the way (more windows than first known). */
+  grow(n: number): void {
+    this.#total += n;
+  }
+
+  tick(label: string, n = 1): void {
+    this.#done += n;
+    this.#render(label);
+  }
+
+  done(): void {
+    if (this.#tty) this.#write('\n');
+  }
+
+  #render(label: string): void {
+    const frac = this.#total ? Math.min(1, this.#done / this.#total) : 0;
+    const elapsed = (this.#clock.now() - this.#started) / 1000;
+    const eta = frac > 0 ? Math.max(0, Math.round(elapsed / frac - elapsed)) : undefined;
+    const pct = Math.floor(frac * 100);
+    const etaText = eta === undefined ? 'ETA --' : `ETA ${formatSecs(eta)}`;
+    if (this.#tty) {
+      const width = 30;
+      const filled = Math.round(frac * width);
+      this.#write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${this.#done}/${this.#total} ${etaText} ${label}`.padEnd(100).replace(/\n$/, ''));
+    } else {
+      this.#write(`backfill: ${this.#done}/${this.#total} (${pct}%) ${etaText} ${label}`);
+    }
+  }
+}
+
+function formatSecs(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,0 +1,33 @@
+/** RFC 3986 percent-encoding: only A-Z a-z 0-9 - _ . ~ stay as they are (space is %20, never +). */
+export function rfc3986(v: string): string {
+  return encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** `k=v&…` sorted by key (byte order), both sides RFC 3986-encoded. */
+export function canonicalQuery(params: Readonly<Record<string, string>>): string {
+  return Object.keys(params)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((k) => `${rfc3986(k)}=${rfc3986(params[k]!)}`)
+    .join('&');
+}
+
+/** `2026-11-20T00:00:00Z`: second precision, UTC. */
+export function isoSeconds(sec: number): string {
+  return new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Parses a number that may arrive as a JSON number or a numeric string; anything else is undefined. */
+export function parseNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string' || v.trim() === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim())) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function safeJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
