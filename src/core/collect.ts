@@ -261,14 +261,15 @@ function iso(sec: number): string {
 }
 
 const reported = new WeakMap<CollectDeps, Set<string>>();
-function reportOnce(deps: CollectDeps, log: Logger, line: string): void {
+/** Reports a problem the first time it is seen (by key: vendor, API, domains, code), then only logs it at debug. */
+function reportOnce(deps: CollectDeps, log: Logger, line: string, key = line): void {
   let seen = reported.get(deps);
   if (!seen) reported.set(deps, (seen = new Set()));
-  if (seen.has(line)) {
+  if (seen.has(key)) {
     log.debug(line);
     return;
   }
-  seen.add(line);
+  seen.add(key);
   log.error(line);
   deps.report(line);
 }
@@ -290,6 +291,7 @@ export async function callWithRetry(
       deps,
       log,
       `${adapter.vendor} ${call.stream.api} ${call.domains.join(',')}: ${e.vendorCode}${e.message ? ` ${e.message}` : ''}${e.requestId ? ` (RequestId ${e.requestId})` : ''}${hint(e)}`,
+      `${adapter.vendor}|${call.stream.api}|${call.domains.join(',')}|${e.vendorCode}`,
     );
   }
   return outcome;

@@ -49,7 +49,7 @@ export class AliyunEmulator {
       DescribeUserDomains: 100,
       ...(o.rateLimits as Record<string, number>),
     };
-    this.server = new EmuServer((r) => this.#handle(r));
+    this.server = new EmuServer((r) => this.handle(r));
   }
 
   now(): number {
@@ -96,7 +96,7 @@ export class AliyunEmulator {
     return `EMU-${this.calls.length.toString(16).padStart(8, '0')}`;
   }
 
-  #handle(req: EmuRequest): EmuResponse {
+  handle(req: EmuRequest): EmuResponse {
     const nowMs = this.now();
     const query: Record<string, string> = {};
     for (const [k, v] of req.url.searchParams) query[k] = v;
