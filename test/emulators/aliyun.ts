@@ -29,6 +29,8 @@ export interface AliyunEmulatorOptions {
   readonly rateLimits?: Partial<Record<string, number>>;
   readonly realTimeSettleMs?: number;
   readonly srcTrafficSettleMs?: number;
+  /** Added to every answer, to make passes take a while. */
+  readonly latencyMs?: number;
 }
 
 export class AliyunEmulator {
@@ -49,7 +51,10 @@ export class AliyunEmulator {
       DescribeUserDomains: 100,
       ...(o.rateLimits as Record<string, number>),
     };
-    this.server = new EmuServer((r) => this.handle(r));
+    this.server = new EmuServer(async (r) => {
+      if (o.latencyMs) await new Promise((res) => setTimeout(res, o.latencyMs));
+      return this.handle(r);
+    });
   }
 
   now(): number {
@@ -77,15 +82,15 @@ export class AliyunEmulator {
   finalValue(api: string, domain: string, field: 'Value' | 'HttpsValue', tsSec: number, intervalSec: number): number {
     let bytes = 0;
     for (let m = tsSec; m < tsSec + intervalSec; m += 60) bytes += minuteBytes(domain, m, 'aliyun');
-    if (api === 'DescribeDomainRealTimeSrcBpsData') return (bytes * 8) / intervalSec;
+    // Bandwidth comes with two decimals, as the console shows it.
+    if (api === 'DescribeDomainRealTimeSrcBpsData') return Math.round((bytes * 800) / intervalSec) / 100;
     return field === 'HttpsValue' ? Math.floor(bytes * 0.3) : bytes;
   }
 
   /** The value as served now (recent buckets are revised until they settle). */
   servedValue(api: string, domain: string, field: 'Value' | 'HttpsValue', tsSec: number, intervalSec: number, nowMs: number): number {
     const settle = api === 'DescribeDomainSrcTrafficData' ? this.#o.srcTrafficSettleMs ?? 900_000 : this.#o.realTimeSettleMs ?? 300_000;
-    const v = revised(this.finalValue(api, domain, field, tsSec, intervalSec), (tsSec + intervalSec) * 1000, settle, nowMs);
-    return api === 'DescribeDomainRealTimeSrcBpsData' ? Math.round(v * 100) / 100 : v;
+    return revised(this.finalValue(api, domain, field, tsSec, intervalSec), (tsSec + intervalSec) * 1000, settle, nowMs);
   }
 
   #err(status: number, code: string, message = code, requestId = this.#rid()): EmuResponse {
