@@ -1,6 +1,7 @@
 /** The explicit list of vendor adapters, built from the merged configuration. */
 import type { AppConfig } from '../config/schema.js';
 import { createAliyunAdapter, type AliyunApi } from './aliyun/index.js';
+import { createTencentAdapter, type TencentInterval, type TencentMetric } from './tencent/index.js';
 import type { VendorAdapter, VendorId } from './types.js';
 
 export function buildAdapters(c: AppConfig, only: readonly VendorId[]): VendorAdapter[] {
@@ -18,6 +19,21 @@ export function buildAdapters(c: AppConfig, only: readonly VendorId[]): VendorAd
         ratePerSec: a.ratePerSec,
         realTimeSettleMs: a.realTimeSettleMs,
         srcTrafficSettleMs: a.srcTrafficSettleMs,
+      }),
+    );
+  }
+  if (want('tencent')) {
+    const t = c.vendors.tencent;
+    out.push(
+      createTencentAdapter({
+        endpoint: t.endpoint,
+        secretId: t.secretId,
+        domains: t.domains,
+        metrics: t.metrics as TencentMetric[],
+        interval: t.interval as TencentInterval,
+        area: t.area as 'mainland' | 'overseas',
+        ratePerSec: t.ratePerSec,
+        settleMs: t.settleMs,
       }),
     );
   }

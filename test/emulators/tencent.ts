@@ -1,0 +1,218 @@
+/**
+ * A Tencent Cloud CDN emulator (DescribeOriginData, DescribeDomains) that behaves as the docs say
+ * (VENDORS.md part B). TC3 signatures are checked with the official SDK signer.
+ */
+import { createRequire } from 'node:module';
+import { EmuServer, SlidingLimiter, minuteBytes, revised, type CallRecord, type EmuRequest, type EmuResponse, type Fault } from './common.js';
+import { createHash } from 'node:crypto';
+
+const require = createRequire(import.meta.url);
+const Sign = (require('tencentcloud-sdk-nodejs-common/tencentcloud/common/sign') as { default: { sign3(o: Record<string, unknown>): string } }).default;
+
+const DAY = 86_400;
+const METRICS = ['flux', 'bandwidth', 'request', 'failRequest', 'failRate', 'statusCode', '2xx', '3xx', '4xx', '5xx'];
+const STATUS = ['statusCode', '2xx', '3xx', '4xx', '5xx'];
+const CODES: Record<string, [string, number][]> = {
+  '2xx': [['200', 0.9], ['206', 0.04]],
+  '3xx': [['301', 0.005], ['302', 0.01], ['304', 0.02]],
+  '4xx': [['403', 0.002], ['404', 0.015]],
+  '5xx': [['500', 0.001], ['502', 0.003], ['504', 0.0015]],
+};
+const TIME_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+export interface TencentAccount {
+  readonly secretKey: string;
+  readonly token?: string;
+  readonly domains: readonly { domain: string; area?: 'mainland' | 'overseas' | 'global'; status?: string }[];
+}
+
+export interface TencentEmulatorOptions {
+  readonly accounts: Record<string, TencentAccount>;
+  readonly now?: () => number;
+  readonly rateLimit?: number;
+  readonly settleMs?: number;
+}
+
+function h(domain: string, minute: number, salt: string): number {
+  return createHash('sha256').update(`${salt}|${domain}|${minute}`).digest().readUInt32BE(0);
+}
+
+export class TencentEmulator {
+  readonly server: EmuServer;
+  readonly calls: CallRecord[] = [];
+  readonly limiter = new SlidingLimiter();
+  readonly faults: Fault[] = [];
+  readonly #o: TencentEmulatorOptions;
+
+  constructor(o: TencentEmulatorOptions) {
+    this.#o = o;
+    this.server = new EmuServer((r) => this.handle(r));
+  }
+
+  now(): number {
+    return this.#o.now?.() ?? Date.now();
+  }
+  start(port = 0): Promise<string> {
+    return this.server.start(port);
+  }
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+  fail(f: { status?: number; code: string; count?: number }): void {
+    this.faults.push({ status: f.status ?? 200, body: { Response: { Error: { Code: f.code, Message: 'injected' }, RequestId: `fault-${this.calls.length}` } }, remaining: f.count ?? 1 });
+  }
+  dataCalls(): CallRecord[] {
+    return this.calls.filter((c) => c.api === 'DescribeOriginData' && c.status === 200 && !c.code);
+  }
+
+  /** Per-minute counts of one domain: requests, each status code, failed requests, bytes. */
+  minute(domain: string, m: number): { flux: number; request: number; codes: Record<string, number>; failRequest: number } {
+    const request = 1000 + (h(domain, m, 'req') % 90_000);
+    const codes: Record<string, number> = {};
+    for (const list of Object.values(CODES)) for (const [c, share] of list) codes[c] = Math.floor(request * share * (0.5 + (h(domain, m, c) % 1000) / 1000));
+    const failRequest = Object.entries(codes).filter(([c]) => c.startsWith('5')).reduce((n, [, v]) => n + v, 0) + (h(domain, m, 'fail') % 7);
+    return { flux: minuteBytes(domain, m, 'tencent'), request, codes, failRequest };
+  }
+
+  /** A bucket of one domain as served at `nowMs` (revised until it settles), for every metric name. */
+  bucket(domain: string, tsSec: number, g: number, nowMs: number): Record<string, number> {
+    const settle = this.#o.settleMs ?? 600_000;
+    const end = (tsSec + g) * 1000;
+    const rev = (v: number) => revised(v, end, settle, nowMs);
+    let flux = 0, request = 0, failRequest = 0;
+    const codes: Record<string, number> = {};
+    for (let m = tsSec; m < tsSec + g; m += 60) {
+      const x = this.minute(domain, m);
+      flux += x.flux;
+      request += x.request;
+      failRequest += x.failRequest;
+      for (const [c, v] of Object.entries(x.codes)) codes[c] = (codes[c] ?? 0) + v;
+    }
+    const out: Record<string, number> = { flux: rev(flux), request: rev(request), failRequest: rev(failRequest) };
+    out.bandwidth = Math.round((out.flux! * 800) / g) / 100;
+    out.failRate = out.request ? Math.round((out.failRequest! / out.request!) * 10_000) / 100 : 0;
+    for (const cls of Object.keys(CODES)) {
+      let sum = 0;
+      for (const [c] of CODES[cls]!) {
+        out[c] = rev(codes[c] ?? 0);
+        sum += out[c]!;
+      }
+      out[cls] = sum;
+    }
+    return out;
+  }
+
+  handle(req: EmuRequest): EmuResponse {
+    const nowMs = this.now();
+    const rid = `tc-${this.calls.length.toString(16).padStart(8, '0')}`;
+    const action = req.headers['x-tc-action'] ?? '';
+    let params: Record<string, unknown> = {};
+    const record = (code?: string) => this.calls.push({ api: action, domains: Array.isArray(params.Domains) ? (params.Domains as string[]) : [], status: 200, ...(code ? { code } : {}), params: params as Record<string, string>, atMs: nowMs });
+    const err = (code: string, message = code): EmuResponse => {
+      record(code);
+      return { status: 200, body: { Response: { Error: { Code: code, Message: message }, RequestId: rid } } };
+    };
+    if (req.method !== 'POST') return err('UnsupportedProtocol', 'only POST is emulated');
+    try {
+      params = JSON.parse(req.body || '{}') as Record<string, unknown>;
+    } catch {
+      return err('InvalidParameter', 'body is not JSON');
+    }
+    const m = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([a-z]+)\/tc3_request, SignedHeaders=([a-z;-]+), Signature=([0-9a-f]{64})$/.exec(req.headers.authorization ?? '');
+    if (!m) return err('AuthFailure.InvalidAuthorization', 'Authorization header is malformed');
+    const [, secretId, , service, signedHeaders] = m as unknown as string[];
+    const account = this.#o.accounts[secretId!];
+    if (!account) return err('AuthFailure.SecretIdNotFound', 'The SecretId is not found.');
+    const ts = Number(req.headers['x-tc-timestamp']);
+    if (!Number.isInteger(ts)) return err('MissingParameter', 'X-TC-Timestamp');
+    if (Math.abs(ts * 1000 - nowMs) > 5 * 60_000) return err('AuthFailure.SignatureExpire', 'Signature expired. Timestamp and server time cannot differ by more than five minutes.');
+    if (service !== 'cdn' || signedHeaders !== 'content-type;host') return err('AuthFailure.SignatureFailure', 'The provided credentials could not be validated.');
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    const expected = Sign.sign3({ method: 'POST', url: `https://${host}/`, payload: Buffer.from(req.body), timestamp: ts, service: 'cdn', secretId, secretKey: account.secretKey, headers: { 'Content-Type': req.headers['content-type'] } });
+    if (expected !== req.headers.authorization) return err('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');
+    if (account.token !== undefined && req.headers['x-tc-token'] !== account.token) return err('AuthFailure.TokenFailure', 'Token verification failed.');
+    if (req.headers['x-tc-version'] !== '2018-06-06') return err('NoSuchVersion', 'The request version does not exist.');
+    const fault = this.faults.find((f) => f.remaining > 0);
+    if (fault) {
+      fault.remaining--;
+      record((fault.body as { Response: { Error: { Code: string } } }).Response.Error.Code);
+      return { status: fault.status, body: fault.body };
+    }
+    if (action === 'DescribeOriginData' && !this.limiter.admit(`${secretId}:${action}`, this.#o.rateLimit ?? 20, nowMs)) return err('RequestLimitExceeded', 'Your current request times equals to `20` in a second, which exceeds the frequency limit `20` for a second.');
+    let res: EmuResponse;
+    if (action === 'DescribeOriginData') res = this.#originData(account, params, nowMs, rid, err);
+    else if (action === 'DescribeDomains') res = this.#domains(account, params, rid, err);
+    else return err('InvalidAction', `The action ${action} does not exist.`);
+    if (!(res.body as { Response: { Error?: unknown } }).Response.Error) record();
+    return res;
+  }
+
+  #originData(account: TencentAccount, p: Record<string, unknown>, nowMs: number, rid: string, err: (c: string, m?: string) => EmuResponse): EmuResponse {
+    for (const k of ['StartTime', 'EndTime', 'Metric']) if (typeof p[k] !== 'string') return err('MissingParameter', `The parameter ${k} is missing.`);
+    const tzText = (p.TimeZone as string | undefined) ?? 'UTC+08:00';
+    const tz = /^UTC([+-])(\d{2}):(\d{2})$/.exec(tzText);
+    if (!tz) return err('InvalidParameter.CdnParamError', `TimeZone ${tzText}`);
+    const off = (tz[1] === '-' ? -1 : 1) * (Number(tz[2]) * 3600 + Number(tz[3]) * 60);
+    const parse = (s: string) => (TIME_RE.test(s) ? Date.parse(`${s.replace(' ', 'T')}Z`) / 1000 - off : NaN);
+    const fmt = (sec: number) => new Date((sec + off) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    const start = parse(p.StartTime as string);
+    const end = parse(p.EndTime as string);
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) return err('InvalidParameter.CdnStatInvalidDate', 'Invalid date.');
+    const metric = p.Metric as string;
+    if (!METRICS.includes(metric)) return err('InvalidParameter.CdnStatInvalidMetric', 'Invalid metric.');
+    const domains = (p.Domains ?? []) as string[];
+    if (!Array.isArray(domains) || domains.length === 0) return err('InvalidParameter.CdnParamError', 'Domains is required by this emulator (Project is not emulated).');
+    if (domains.length > 30) return err('InvalidParameter.CdnStatTooManyDomains', 'Too many domains.');
+    for (const d of domains) if (!account.domains.some((x) => x.domain === d)) return err('ResourceNotFound.CdnHostNotExists', `Host ${d} does not exist.`);
+    const area = (p.Area as string | undefined) ?? 'mainland';
+    if (area !== 'mainland' && area !== 'overseas') return err('InvalidParameter.CdnParamError', 'Area');
+    const interval = (p.Interval as string | undefined) ?? '5min';
+    const span = end - start;
+    const ok = { min: span <= DAY && area !== 'overseas', '5min': span <= 31 * DAY, hour: span <= 31 * DAY, day: true }[interval];
+    if (ok === undefined || !ok || span > 90 * DAY) return err('InvalidParameter.CdnInvalidParamInterval', `Interval ${interval} is not supported for this span.`);
+    if (start < nowMs / 1000 - 90 * DAY) return err('InvalidParameter.CdnStatInvalidDate', 'Data older than 90 days is not kept.');
+    const detail = p.Detail === true;
+    if (detail && STATUS.includes(metric)) return err('InvalidParameter.CdnStatInvalidFilter', 'Detail is not supported for status-code metrics.');
+    const g = { min: 60, '5min': 300, hour: 3600, day: DAY }[interval as 'min']!;
+    const floor = (t: number) => Math.floor((t + (g === DAY ? off : 0)) / g) * g - (g === DAY ? off : 0);
+    const nowSec = Math.floor(nowMs / 1000);
+    const times: number[] = [];
+    for (let t = floor(start); t <= floor(end) && t <= nowSec; t += g) times.push(t);
+    const names = metric === 'statusCode' ? ['2xx', '3xx', '4xx', '5xx'] : /^\dxx$/.test(metric) ? [metric, ...CODES[metric]!.map(([c]) => c)] : [metric];
+    const series = (ds: string[]) => {
+      const perTime = times.map((t) => {
+        const vals = ds.map((d) => this.bucket(d, t, g, nowMs));
+        const sum = (k: string) => vals.reduce((n, v) => n + v[k]!, 0);
+        const r: Record<string, number> = {};
+        for (const n of names) r[n] = sum(n);
+        if (metric === 'failRate') r.failRate = sum('request') ? Math.round((sum('failRequest') / sum('request')) * 10_000) / 100 : 0;
+        if (metric === 'bandwidth') r.bandwidth = Math.round((sum('flux') * 800) / g) / 100;
+        return r;
+      });
+      return names
+        .filter((n) => !/^\d{3}$/.test(n) || perTime.some((r) => r[n]! > 0))
+        .map((n) => ({ Metric: n, DetailData: times.map((t, i) => ({ Time: fmt(t), Value: perTime[i]![n] })), SummarizedData: { Name: 'sum', Value: perTime.reduce((a, r) => a + r[n]!, 0) } }));
+    };
+    const data = detail ? domains.map((d) => ({ Resource: d, OriginData: series([d]) })) : [{ Resource: domains.length === 1 ? domains[0] : 'multiDomains', OriginData: series(domains) }];
+    return { status: 200, body: { Response: { Interval: interval, Data: data, RequestId: rid } } };
+  }
+
+  #domains(account: TencentAccount, p: Record<string, unknown>, rid: string, err: (c: string, m?: string) => EmuResponse): EmuResponse {
+    const offset = (p.Offset as number | undefined) ?? 0;
+    const limit = (p.Limit as number | undefined) ?? 100;
+    if (!Number.isInteger(offset) || offset < 0) return err('InvalidParameter.CdnParamError', 'Offset');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return err('InvalidParameter.CdnParamError', 'Limit');
+    const filters = (p.Filters ?? []) as { Name: string; Value: string[] }[];
+    const all = account.domains.filter((d) => filters.every((f) => f.Name !== 'status' || f.Value.includes(d.status ?? 'online')));
+    return {
+      status: 200,
+      body: {
+        Response: {
+          Domains: all.slice(offset, offset + limit).map((d) => ({ ResourceId: `cdn-${d.domain}`, Domain: d.domain, Status: d.status ?? 'online', Area: d.area ?? 'mainland', ServiceType: 'web', ProjectId: 0 })),
+          TotalNumber: all.length,
+          RequestId: rid,
+        },
+      },
+    };
+  }
+}
