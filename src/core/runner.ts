@@ -3,6 +3,7 @@
  * stream's cadence. A cron tick is only a trigger: what a pass fetches comes from the checkpoints,
  * so a late or missed tick loses nothing, and a tick that finds its pass still running is skipped.
  */
+import { setMaxListeners } from 'node:events';
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { describeError } from './errors.js';
@@ -49,6 +50,8 @@ export class Runner {
     this.#settings = settings;
     this.#opts = opts;
     this.#log = deps.logger.child({ component: 'runner' });
+    // Every call and backoff in flight listens on this one signal (to be abandoned on SIGTERM).
+    setMaxListeners(0, this.#abort.signal);
     this.#sources = adapters.flatMap((adapter) => adapter.streams.map((stream) => ({ adapter, stream, running: false, skipped: 0 })));
   }
 
