@@ -1,6 +1,7 @@
 /** The explicit list of vendor adapters, built from the merged configuration. */
 import type { AppConfig } from '../config/schema.js';
 import { createAliyunAdapter, type AliyunApi } from './aliyun/index.js';
+import { createHuaweiAdapter, type HuaweiApi } from './huawei/index.js';
 import { createTencentAdapter, type TencentInterval, type TencentMetric } from './tencent/index.js';
 import type { VendorAdapter, VendorId } from './types.js';
 
@@ -34,6 +35,20 @@ export function buildAdapters(c: AppConfig, only: readonly VendorId[]): VendorAd
         area: t.area as 'mainland' | 'overseas',
         ratePerSec: t.ratePerSec,
         settleMs: t.settleMs,
+      }),
+    );
+  }
+  if (want('huawei')) {
+    const h = c.vendors.huawei;
+    out.push(
+      createHuaweiAdapter({
+        endpoint: h.endpoint,
+        ak: h.ak,
+        projectId: h.projectId,
+        domains: h.domains,
+        apis: h.apis as HuaweiApi[],
+        ratePerSec: h.ratePerSec,
+        settleMs: h.settleMs,
       }),
     );
   }
