@@ -35,9 +35,9 @@ try {
   const series = await influxQuery(influx.url, 'cdn', 'SELECT count("value"), last("value") FROM "cdn_origin" GROUP BY "vendor", "metric", "interval"');
   const rows = series.map((s) => ({ vendor: s.tags?.vendor, metric: s.tags?.metric, interval: s.tags?.interval, points: s.values[0]?.[1], last: s.values[0]?.[2] }));
   console.table(rows);
-  const sample = await influxQuery(influx.url, 'cdn', `SELECT "value" FROM "cdn_origin" WHERE "metric" = 'traffic_bytes' GROUP BY * ORDER BY time DESC LIMIT 3`);
-  console.log('\nNewest traffic_bytes points per series (first few series):');
-  for (const s of sample.slice(0, 4)) console.log(JSON.stringify(s.tags), s.values.map((v) => `${new Date(Number(v[0]) * 1000).toISOString()}=${v[1]}`).join('  '));
+  const newest = await influxQuery(influx.url, 'cdn', `SELECT last("value") FROM "cdn_origin" WHERE "metric" = 'traffic_bytes' GROUP BY "vendor", "domain", "interval"`);
+  console.log('\nNewest traffic_bytes bucket per vendor, domain and interval:');
+  console.table(newest.map((s) => ({ vendor: s.tags?.vendor, domain: s.tags?.domain, interval: s.tags?.interval, bucketStart: new Date(Number(s.values[0]?.[0]) * 1000).toISOString(), bytes: s.values[0]?.[1] })));
   process.exitCode = b === 0 && o === 0 ? 0 : 1;
 } finally {
   await vendors.stop();

@@ -114,6 +114,8 @@ export async function runPass(
 
   // Plan per domain; domains with the same windows share calls, as many per call as the API allows.
   const byPlan = new Map<string, Job>();
+  const plannedFrom = new Map<string, number>(); // where each domain's windows start
+  const windowCount = new Map<string, number>();
   for (const d of domains) {
     let windows: Window[];
     if (mode.kind === 'collect') {
@@ -138,6 +140,8 @@ export async function runPass(
       }
       windows = plan.windows;
     }
+    if (windows[0]) plannedFrom.set(d, windows[0].fromSec);
+    windowCount.set(d, windows.length);
     const key = windows.map((w) => `${w.fromSec}-${w.toSec}-${w.granularitySec}`).join(',');
     const job = byPlan.get(key) ?? { domains: [], windows };
     job.domains.push(d);
@@ -216,10 +220,12 @@ export async function runPass(
       for (const d of call.domains) {
         progress.set(d, call.window.toSec);
         const prev = state.get(d);
-        const isLast = batches.find((b) => b.domains.includes(d))!.windows.length === wave + 1;
+        const isLast = windowCount.get(d) === wave + 1;
         let finalEnd = prev?.finalEndSec;
         if (mode.kind === 'collect') {
-          finalEnd = Math.max(prev?.finalEndSec ?? -Infinity, Math.min(call.window.toSec, horizon));
+          // Never behind where this pass started: what lies before it was skipped on purpose (initial
+          // look-back) or is no longer served; what lies after it and is not final stays in the tail.
+          finalEnd = Math.max(prev?.finalEndSec ?? -Infinity, plannedFrom.get(d)!, Math.min(call.window.toSec, horizon));
         } else if (isLast && (prev === undefined || mode.fromSec <= prev.finalEndSec)) {
           // backfill: with no checkpoint, or a range that starts at or before it, move it to the
           // range's end (never backwards), short of the buckets the vendor may still revise.
