@@ -11,6 +11,7 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (line) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`),
+  stderrRaw: (text) => process.stderr.write(text),
   stopRequested,
   pid: process.pid,
   isAlive: (pid) => {

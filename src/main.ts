@@ -30,6 +30,8 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: (text: string) => void;
   readonly stderr: (line: string) => void;
+  /** Writes to stderr as is (progress bar redraws). */
+  readonly stderrRaw: (text: string) => void;
   /** Resolves on SIGTERM/SIGINT. */
   readonly stopRequested: Promise<void>;
   readonly pid: number;
@@ -199,6 +201,7 @@ async function execute(
     return 2;
   }
   const metrics = new CollectorMetrics();
+  metrics.now = () => clock.now();
   const ax = createAxios();
   const writeRetryMaxMs = command === 'run' ? Math.max(config.influx.writeRetryMaxMs, 60_000) : config.influx.writeRetryMaxMs;
   const transport =
@@ -250,9 +253,10 @@ async function execute(
   try {
     if (command === 'once') return (await runner.runAll({ kind: 'collect' })) ? 0 : 1;
     if (command === 'backfill') {
-      const progress = new Progress(io.isTty, (s) => io.stderr(s), clock);
-      metrics.onPass = (vendor, stream) => progress.tick(`${vendor} ${stream}`);
-      progress.start(adapters.reduce((n, a) => n + a.streams.length, 0));
+      const progress = new Progress(io.isTty, io.stderrRaw, clock);
+      metrics.onPlanned = (_v, _s, n) => progress.grow(n);
+      metrics.onWindowsDone = (vendor, stream, n) => progress.tick(`${vendor} ${stream}`, n);
+      progress.start();
       const ok = await runner.runAll({ kind: 'range', fromSec: range!.fromSec, toSec: range!.toSec });
       progress.done();
       return ok ? 0 : 1;

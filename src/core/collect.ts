@@ -35,6 +35,10 @@ export interface CredentialProvider {
 
 export interface CollectObserver {
   onCall?(vendor: string, api: string, outcome: 'ok' | 'throttled' | 'retried' | 'failed'): void;
+  /** A pass planned this many windows (calls before retries). */
+  onPlanned?(vendor: string, stream: string, windows: number): void;
+  /** A wave of windows of a pass was fetched and written (or failed). */
+  onWindowsDone?(vendor: string, stream: string, windows: number): void;
   onPass?(vendor: string, stream: string, r: PassSummary, durationMs: number): void;
 }
 
@@ -155,6 +159,7 @@ export async function runPass(
     }
   }
 
+  deps.observer?.onPlanned?.(adapter.vendor, stream.id, batches.reduce((n, b) => n + b.windows.length, 0));
   const limit = pLimit(settings.concurrency);
   const failed = new Set<string>();
   const progress = new Map<string, number>(); // domain -> end of its windows fetched and written so far
@@ -243,6 +248,7 @@ export async function runPass(
       }
     }
     if (fetchedOk.length) await deps.store.save(adapter.vendor, adapter.accountKey, stream.id, state);
+    deps.observer?.onWindowsDone?.(adapter.vendor, stream.id, calls.length);
   }
 
   let newest: number | undefined;

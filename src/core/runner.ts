@@ -43,6 +43,7 @@ export class Runner {
   readonly #abort = new AbortController();
   readonly #tasks: ScheduledTask[] = [];
   readonly #inflight = new Set<Promise<unknown>>();
+  readonly #sinkReported = new Set<string>();
   readonly #log: Logger;
 
   constructor(deps: CollectDeps, settings: CollectSettings, adapters: readonly VendorAdapter[], opts: RunnerOptions) {
@@ -119,8 +120,16 @@ export class Runner {
     } catch (err) {
       if (err instanceof PassFailed) summary = err.summary;
       s.lastError = describeError(err);
-      if (!(err instanceof PassFailed)) this.#deps.report(describeError(err));
-      else if (!/window that failed/.test(err.message)) this.#deps.report(`${s.adapter.vendor} ${s.stream.api}: ${err.message}`);
+      const line = describeError(err);
+      if (err instanceof PassFailed && /window that failed/.test(line)) {
+        // Each failed window was already reported with its vendor code.
+      } else if (line.startsWith('influx:')) {
+        // One sink, one line, however many sources hit it.
+        if (!this.#sinkReported.has(line)) this.#deps.report(line);
+        this.#sinkReported.add(line);
+      } else {
+        this.#deps.report(err instanceof PassFailed ? `${s.adapter.vendor} ${s.stream.api}: ${line}` : line);
+      }
     } finally {
       s.running = false;
     }

@@ -110,7 +110,8 @@ export class InfluxSink implements Sink {
           throw new CollectorError(ErrorCodes.SINK_AUTH, `${this.#t.label}: ${r.message}`);
         case 'retry': {
           const elapsed = this.#clock.now() - started;
-          if (elapsed >= this.#opts.retryMaxMs || signal?.aborted) {
+          // Retry-After is honoured: when it points past the deadline, give up now rather than early-retry.
+          if (elapsed >= this.#opts.retryMaxMs || elapsed + (r.retryAfterMs ?? 0) > this.#opts.retryMaxMs || signal?.aborted) {
             throw new CollectorError(ErrorCodes.SINK_UNREACHABLE, `${this.#t.label} ${r.message}`, { retryable: true });
           }
           const delay = Math.min(

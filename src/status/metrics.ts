@@ -22,6 +22,8 @@ export class CollectorMetrics {
   sinkOk = true;
   sinkError: string | undefined;
   onPass: ((vendor: string, stream: string, summary: PassSummary) => void) | undefined;
+  onPlanned: ((vendor: string, stream: string, windows: number) => void) | undefined;
+  onWindowsDone: ((vendor: string, stream: string, windows: number) => void) | undefined;
   onFatal: ((line: string) => void) | undefined;
 
   constructor() {
@@ -52,6 +54,8 @@ export class CollectorMetrics {
         if (outcome === 'throttled') this.#throttled.inc({ vendor, api });
         if (outcome === 'throttled' || outcome === 'retried') this.#retries.inc({ vendor, api });
       },
+      onPlanned: (vendor, stream, n) => this.onPlanned?.(vendor, stream, n),
+      onWindowsDone: (vendor, stream, n) => this.onWindowsDone?.(vendor, stream, n),
       onPass: (vendor, stream, s, durationMs) => {
         this.#points.inc({ vendor, stream, result: 'written' }, s.written);
         this.#points.inc({ vendor, stream, result: 'unchanged' }, s.unchanged);

@@ -8,6 +8,7 @@ export class Progress {
   #total = 0;
   #done = 0;
   #started = 0;
+  #lastBucket = -1;
 
   constructor(tty: boolean, write: (s: string) => void, clock: Clock) {
     this.#tty = tty;
@@ -15,10 +16,8 @@ export class Progress {
     this.#clock = clock;
   }
 
-  start(total: number): void {
-    this.#total = total;
+  start(): void {
     this.#started = this.#clock.now();
-    this.#render('starting');
   }
 
   /** Adds work discovered on the way (more windows than first known). */
@@ -32,7 +31,7 @@ export class Progress {
   }
 
   done(): void {
-    if (this.#tty) this.#write('\n');
+    if (this.#tty && this.#total) this.#write('\n');
   }
 
   #render(label: string): void {
@@ -44,9 +43,13 @@ export class Progress {
     if (this.#tty) {
       const width = 30;
       const filled = Math.round(frac * width);
-      this.#write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${this.#done}/${this.#total} ${etaText} ${label}`.padEnd(100).replace(/\n$/, ''));
+      this.#write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${this.#done}/${this.#total} windows ${etaText} ${label}`.padEnd(110));
     } else {
-      this.#write(`backfill: ${this.#done}/${this.#total} (${pct}%) ${etaText} ${label}`);
+      // Plain lines, at most one per 5%.
+      const bucket = Math.floor(pct / 5);
+      if (bucket === this.#lastBucket) return;
+      this.#lastBucket = bucket;
+      this.#write(`backfill: ${this.#done}/${this.#total} windows (${pct}%) ${etaText} ${label}\n`);
     }
   }
 }

@@ -12,6 +12,7 @@ function io(env: Record<string, string> = {}, over: Partial<Io> = {}) {
     env,
     stdout: (t) => out.push(t),
     stderr: (l) => err.push(l),
+    stderrRaw: (l) => err.push(l),
     stopRequested: new Promise(() => {}),
     pid: 4242,
     isAlive: () => false,

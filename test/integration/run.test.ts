@@ -1,0 +1,59 @@
+/** `run` as a daemon, and what the CLI says when InfluxDB is away. */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startDemoVendors, type DemoVendors } from '../emulators/all.js';
+import { runCli, startCli, tempConfig } from '../support/cli.js';
+import { createDatabase, freePort, influxQuery } from '../support/servers.js';
+
+describe('run', () => {
+  let vendors: DemoVendors;
+  beforeAll(async () => {
+    vendors = await startDemoVendors();
+  });
+  afterAll(async () => {
+    await vendors.stop();
+  });
+
+  it('prints its API budget, polls every vendor, serves /healthz and /metrics, and stops cleanly on SIGTERM', async () => {
+    const influx = inject('influxV1Url');
+    const db = `run_${process.pid}`;
+    await createDatabase(influx, db);
+    const port = await freePort();
+    const { file, dir } = tempConfig({ ...vendors.config, influx: { url: influx, apiVersion: 1, database: db }, http: { port }, log: { level: 'warn' } });
+    const p = startCli(['run', '--config', file], { ...vendors.env, STATE_DIR: path.join(dir, 'state') });
+    let health: { status: string; sources: { vendor: string; ok: boolean; lastPassAt: string | null }[] } | undefined;
+    for (let i = 0; i < 150; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        health = (await r.json()) as typeof health;
+        if (r.status === 200 && health!.sources.every((s) => s.lastPassAt)) break;
+      } catch {
+        /* not listening yet */
+      }
+    }
+    expect(health?.status).toBe('ok');
+    expect(new Set(health!.sources.map((s) => s.vendor))).toEqual(new Set(['aliyun', 'tencent', 'huawei']));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/cdn_collector_api_calls_total\{vendor="tencent",api="DescribeOriginData flux",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/cdn_collector_points_total\{vendor="huawei",stream="stats_traffic_detail",result="written"\} [1-9]/);
+    const series = await influxQuery(influx, db, 'SELECT count("value") FROM "cdn_origin" GROUP BY "vendor"');
+    expect(series.map((s) => s.tags!.vendor).sort()).toEqual(['aliyun', 'huawei', 'tencent']);
+    p.child.kill('SIGTERM');
+    const r = await p.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^budget aliyun DescribeDomainRealTimeSrcTrafficData: 3 domains, .* against a limit of 600 \(10\/s\)$/m);
+    expect(r.stdout).toMatch(/^budget tencent DescribeOriginData: 3 domains, /m);
+    expect(r.stderr).toBe('');
+  });
+
+  it('once with InfluxDB unreachable gives up after writeRetryMaxMs: exit 1, one plain line, checkpoints untouched', async () => {
+    const port = await freePort();
+    const { file, dir } = tempConfig({ ...vendors.config, influx: { url: `http://127.0.0.1:${port}`, apiVersion: 1, writeRetryMaxMs: 1500 }, log: { level: 'silent' } });
+    const r = await runCli(['once', '--config', file], { ...vendors.env, STATE_DIR: path.join(dir, 'state') });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`influx: http://127.0.0.1:${port} unreachable: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(existsSync(path.join(dir, 'state')) ? readdirSync(path.join(dir, 'state')).filter((f) => f.endsWith('.json')) : []).toEqual([]);
+  });
+});
