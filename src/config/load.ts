@@ -79,7 +79,10 @@ function reapplyEnv(schema: Schema, env: Readonly<Record<string, string | undefi
       else if (spec.env && env[spec.env] !== undefined) {
         const raw = env[spec.env]!;
         const cur = schema.get(key as never) as unknown;
-        schema.set(key as never, (typeof cur === 'number' && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw) as never);
+        const value = Array.isArray(cur)
+          ? raw.split(',').map((x) => x.trim()).filter(Boolean)
+          : typeof cur === 'number' && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : typeof cur === 'boolean' && /^(true|false|1|0)$/i.test(raw) ? /^(true|1)$/i.test(raw) : raw;
+        schema.set(key as never, value as never);
       }
     }
   };
