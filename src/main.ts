@@ -206,7 +206,7 @@ async function execute(
   const writeRetryMaxMs = command === 'run' ? Math.max(config.influx.writeRetryMaxMs, 60_000) : config.influx.writeRetryMaxMs;
   const transport =
     config.influx.apiVersion === 1
-      ? new V1Transport(ax, clock, {
+      ? new V1Transport(clock, {
           url: config.influx.url,
           database: config.influx.database,
           retentionPolicy: config.influx.retentionPolicy,

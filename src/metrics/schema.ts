@@ -54,3 +54,48 @@ export function toLine(measurement: string, p: Point): string {
     `${TAG_METRIC}=${escapeTag(p.metric)},${TAG_VENDOR}=${p.vendor} ${FIELD_VALUE}=${formatFloat(p.value)} ${p.tsSec}`
   );
 }
+
+/**
+ * Encodes points to line protocol with the series part (measurement and tags) built once per series:
+ * a pass writes many buckets of few series, so this is most of the formatting work saved.
+ */
+export class LineEncoder {
+  readonly #measurement: string;
+  readonly #series = new Map<string, string>();
+  // A pass yields the buckets of one series together: the previous point's series is the usual hit.
+  #last: Point | undefined;
+  #lastPrefix = '';
+
+  constructor(measurement: string) {
+    this.#measurement = escapeMeasurement(measurement);
+  }
+
+  #prefix(p: Point): string {
+    const l = this.#last;
+    if (l !== undefined && l.domain === p.domain && l.metric === p.metric && l.vendor === p.vendor && l.intervalSec === p.intervalSec) return this.#lastPrefix;
+    const key = `${p.vendor}|${p.domain}|${p.metric}|${p.intervalSec}`;
+    let prefix = this.#series.get(key);
+    if (prefix === undefined) {
+      if (this.#series.size >= 100_000) this.#series.clear();
+      prefix = `${this.#measurement},${TAG_DOMAIN}=${escapeTag(p.domain)},${TAG_INTERVAL}=${p.intervalSec},${TAG_METRIC}=${escapeTag(p.metric)},${TAG_VENDOR}=${p.vendor} ${FIELD_VALUE}=`;
+      this.#series.set(key, prefix);
+    }
+    this.#last = p;
+    this.#lastPrefix = prefix;
+    return prefix;
+  }
+
+  line(p: Point): string {
+    return `${this.#prefix(p)}${formatFloat(p.value)} ${p.tsSec}`;
+  }
+
+  /** One request body. */
+  body(points: readonly Point[], from: number, to: number): string {
+    let out = '';
+    for (let i = from; i < to; i++) {
+      const p = points[i]!;
+      out += `${i === from ? '' : '\n'}${this.#prefix(p)}${formatFloat(p.value)} ${p.tsSec}`;
+    }
+    return out;
+  }
+}

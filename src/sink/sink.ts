@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { CollectorError, ErrorCodes } from '../core/errors.js';
 import { backoffDelay } from '../core/pacer.js';
-import { toLine, type Point } from '../metrics/schema.js';
+import { LineEncoder, type Point } from '../metrics/schema.js';
 
 /** What a transport saw for one POST of line protocol. */
 export type BatchResult =
@@ -51,6 +51,7 @@ export class InfluxSink implements Sink {
   readonly #random: () => number;
   readonly #log: Logger;
   readonly #observer: SinkObserver;
+  readonly #encoder: LineEncoder;
 
   constructor(
     transport: WriteTransport,
@@ -63,48 +64,60 @@ export class InfluxSink implements Sink {
     this.#random = deps.random;
     this.#log = deps.logger;
     this.#observer = deps.observer ?? {};
+    this.#encoder = new LineEncoder(opts.measurement);
   }
 
   async write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult> {
     let written = 0;
     let rejected = 0;
-    for (let i = 0; i < points.length; i += this.#opts.batchSize) {
-      const lines = points.slice(i, i + this.#opts.batchSize).map((p) => toLine(this.#opts.measurement, p));
-      const r = await this.#writeLines(lines, signal);
+    const size = this.#opts.batchSize;
+    const encode = (i: number) => this.#encoder.body(points, i, Math.min(points.length, i + size));
+    // One request in flight at a time (ordered writes, so the last value of a point wins); the
+    // next body is encoded while the current one travels.
+    let next: string | undefined = points.length ? encode(0) : undefined;
+    for (let i = 0; next !== undefined; i += size) {
+      const sending = this.#writeBody(next, Math.min(size, points.length - i), signal);
+      next = i + size < points.length ? await new Promise<string>((resolve) => setImmediate(() => resolve(encode(i + size)))) : undefined;
+      const r = await sending;
       written += r.written;
       rejected += r.rejected;
     }
     return { written, rejected };
   }
 
-  async #writeLines(lines: string[], signal?: AbortSignal): Promise<WriteResult> {
+  #writeBody(body: string, count: number, signal?: AbortSignal): Promise<WriteResult> {
+    return this.#writeLines(body, count, signal);
+  }
+
+  async #writeLines(body: string, count: number, signal?: AbortSignal): Promise<WriteResult> {
     const started = this.#clock.now();
     for (let attempt = 0; ; attempt++) {
       const t0 = this.#clock.now();
-      const r = await this.#t.post(lines.join('\n'), signal);
-      this.#observer.onBatch?.(lines.length, this.#clock.now() - t0, r.kind === 'ok');
+      const r = await this.#t.post(body, signal);
+      this.#observer.onBatch?.(count, this.#clock.now() - t0, r.kind === 'ok');
       switch (r.kind) {
         case 'ok':
-          return { written: lines.length, rejected: 0 };
+          return { written: count, rejected: 0 };
         case 'too_large': {
+          const lines = body.split('\n');
           if (lines.length === 1) {
             this.#log.error({ code: ErrorCodes.SINK_REJECTED }, `${this.#t.label}: a single point is too large; dropped`);
             return { written: 0, rejected: 1 };
           }
           const mid = Math.ceil(lines.length / 2);
-          const a = await this.#writeLines(lines.slice(0, mid), signal);
-          const b = await this.#writeLines(lines.slice(mid), signal);
+          const a = await this.#writeLines(lines.slice(0, mid).join('\n'), mid, signal);
+          const b = await this.#writeLines(lines.slice(mid).join('\n'), lines.length - mid, signal);
           return { written: a.written + b.written, rejected: a.rejected + b.rejected };
         }
         case 'bad_data': {
           // InfluxDB stores the good lines of a batch and rejects the bad ones (TSDB.md); the
           // message names them. Retrying the same bad data cannot succeed.
-          const bad = countBadLines(r.message, lines.length);
+          const bad = countBadLines(r.message, count);
           this.#log.error(
             { code: ErrorCodes.SINK_REJECTED, status: r.status, rejected: bad },
             `${this.#t.label}: rejected bad points (HTTP ${r.status}): ${r.message.slice(0, 300)}`,
           );
-          return { written: lines.length - bad, rejected: bad };
+          return { written: count - bad, rejected: bad };
         }
         case 'fatal':
           throw new CollectorError(ErrorCodes.SINK_AUTH, `${this.#t.label}: ${r.message}`);
