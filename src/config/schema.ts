@@ -84,6 +84,7 @@ export function buildSchema(env: Record<string, string | undefined>) {
       retryBaseMs: { doc: 'first backoff delay; doubles per attempt, with jitter', format: 'positive-int', default: 500 },
       retryMaxDelayMs: { doc: 'largest backoff delay', format: 'positive-int', default: 30_000 },
       discoveryIntervalMs: { doc: 'how often an empty domains list is discovered again', format: 'positive-int', default: 3_600_000 },
+      memoryBudgetMb: { doc: 'resident memory above which a pass collects garbage between chunks of calls', format: 'positive-int', default: 100 },
     },
     log: {
       level: { doc: 'pino log level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'LOG_LEVEL' },

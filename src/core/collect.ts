@@ -10,7 +10,7 @@ import { backoffDelay, type BackoffPolicy, type PacerRegistry } from './pacer.js
 import { planCollect, planRange, finalHorizon, type Window } from './window.js';
 import { pointKey, type Point } from '../metrics/schema.js';
 import type { Sink } from '../sink/sink.js';
-import type { DomainState, StateStore, StreamState } from '../state/store.js';
+import type { StateStore } from '../state/store.js';
 import type {
   CallOutcome,
   CallSpec,
@@ -55,6 +55,8 @@ export interface CollectDeps {
   readonly observer?: CollectObserver;
   /** Called once per problem that retrying cannot fix, as one plain line (stderr). */
   readonly report: (line: string) => void;
+  /** Called between chunks of a pass: lets main keep the process inside its memory budget. */
+  readonly relieveMemory?: () => void;
 }
 
 export interface CollectSettings {
@@ -166,8 +168,10 @@ export async function runPass(
   let sinkError: unknown;
   const waves = Math.max(0, ...batches.map((b) => b.windows.length));
 
+  // Calls of a wave go in chunks: each chunk is fetched, written and committed before the next, so
+  // memory holds one chunk's answers however many domains there are.
+  const chunkSize = Math.max(32, settings.concurrency * 4);
   for (let wave = 0; wave < waves && !sinkError; wave++) {
-    if (signal?.aborted) break;
     const calls: CallSpec[] = [];
     for (const b of batches) {
       const w = b.windows[wave];
@@ -175,80 +179,81 @@ export async function runPass(
       const live = b.domains.filter((d) => !failed.has(d));
       if (live.length) calls.push({ stream, domains: live, window: w });
     }
-    summary.windows += calls.length;
-    const outcomes = await Promise.all(calls.map((c) => limit(() => callWithRetry(deps, settings, adapter, c, summary, log, signal))));
+    for (let c = 0; c < calls.length && !sinkError; c += chunkSize) {
+      if (signal?.aborted) break;
+      const chunk = calls.slice(c, c + chunkSize);
+      summary.windows += chunk.length;
+      const outcomes = await Promise.all(chunk.map((call) => limit(() => callWithRetry(deps, settings, adapter, call, summary, log, signal))));
 
-    const fresh = new Map<string, Point>();
-    const fetchedOk: CallSpec[] = [];
-    outcomes.forEach((o, i) => {
-      const call = calls[i]!;
-      if (!o.ok) {
-        summary.failedCalls++;
-        for (const d of call.domains) failed.add(d);
-        return;
-      }
-      fetchedOk.push(call);
-      summary.badBuckets += o.badBuckets.length;
-      for (const b of o.badBuckets) reportOnce(deps, log, `${adapter.vendor} ${stream.api} ${call.domains.join(',')}: ${b}`);
-      const wanted = new Set(call.domains);
-      for (const s of o.samples) {
-        if (!wanted.has(s.domain) || s.tsSec < call.window.fromSec || s.tsSec >= call.window.toSec) continue;
-        // Duplicates inside one batch collapse to the last one.
-        const p: Point = { ...s, vendor: adapter.vendor };
-        fresh.set(pointKey(p), p);
-      }
-    });
-
-    const toWrite: Point[] = [];
-    for (const p of fresh.values()) {
-      const prev = state.get(p.domain)?.tail[tailKey(p)];
-      if (prev !== undefined && prev === p.value) summary.unchanged++;
-      else toWrite.push(p);
-    }
-    try {
-      const r = await deps.sink.write(toWrite, signal);
-      summary.written += r.written;
-      summary.rejected += r.rejected;
-    } catch (err) {
-      sinkError = err;
-      break;
-    }
-
-    // Acknowledged: now the checkpoints may move.
-    const values = new Map<string, Map<string, number>>();
-    for (const p of fresh.values()) {
-      let m = values.get(p.domain);
-      if (!m) values.set(p.domain, (m = new Map()));
-      m.set(tailKey(p), p.value);
-    }
-    for (const call of fetchedOk) {
-      for (const d of call.domains) {
-        progress.set(d, call.window.toSec);
-        const prev = state.get(d);
-        const isLast = windowCount.get(d) === wave + 1;
-        let finalEnd = prev?.finalEndSec;
-        if (mode.kind === 'collect') {
-          // Never behind where this pass started: what lies before it was skipped on purpose (initial
-          // look-back) or is no longer served; what lies after it and is not final stays in the tail.
-          finalEnd = Math.max(prev?.finalEndSec ?? -Infinity, plannedFrom.get(d)!, Math.min(call.window.toSec, horizon));
-        } else if (isLast && (prev === undefined || mode.fromSec <= prev.finalEndSec)) {
-          // backfill: with no checkpoint, or a range that starts at or before it, move it to the
-          // range's end (never backwards), short of the buckets the vendor may still revise.
-          finalEnd = Math.max(prev?.finalEndSec ?? -Infinity, Math.min(alignedEnd(call.window, mode.toSec), horizon));
+      const fresh = new Map<string, Point>();
+      const fetchedOk: CallSpec[] = [];
+      outcomes.forEach((o, i) => {
+        const call = chunk[i]!;
+        if (!o.ok) {
+          summary.failedCalls++;
+          for (const d of call.domains) failed.add(d);
+          return;
         }
-        const keep = Math.max(finalEnd ?? -Infinity, horizon);
-        const tail: Record<string, number> = {};
-        for (const [k, v] of Object.entries(prev?.tail ?? {})) if (tailTs(k) >= keep) tail[k] = v;
-        for (const [k, v] of values.get(d) ?? []) if (tailTs(k) >= keep) tail[k] = v;
-        if (finalEnd !== undefined && Number.isFinite(finalEnd)) {
-          state.set(d, { finalEndSec: finalEnd, tail } satisfies DomainState);
-        } else if (Object.keys(tail).length && prev) {
-          state.set(d, { ...prev, tail });
+        fetchedOk.push(call);
+        summary.badBuckets += o.badBuckets.length;
+        for (const b of o.badBuckets) reportOnce(deps, log, `${adapter.vendor} ${stream.api} ${call.domains.join(',')}: ${b}`);
+        const wanted = new Set(call.domains);
+        for (const smp of o.samples) {
+          if (!wanted.has(smp.domain) || smp.tsSec < call.window.fromSec || smp.tsSec >= call.window.toSec) continue;
+          // Duplicates inside one batch collapse to the last one.
+          const p: Point = { ...smp, vendor: adapter.vendor };
+          fresh.set(pointKey(p), p);
+        }
+      });
+
+      const toWrite: Point[] = [];
+      for (const p of fresh.values()) {
+        const prev = state.get(p.domain)?.tail.get(tailKey(p));
+        if (prev !== undefined && prev === p.value) summary.unchanged++;
+        else toWrite.push(p);
+      }
+      try {
+        const r = await deps.sink.write(toWrite, signal);
+        summary.written += r.written;
+        summary.rejected += r.rejected;
+      } catch (err) {
+        sinkError = err;
+        break;
+      }
+
+      // Acknowledged: now the checkpoints may move.
+      const values = new Map<string, Point[]>();
+      for (const p of fresh.values()) {
+        const list = values.get(p.domain);
+        if (list) list.push(p);
+        else values.set(p.domain, [p]);
+      }
+      for (const call of fetchedOk) {
+        for (const d of call.domains) {
+          progress.set(d, call.window.toSec);
+          const prev = state.get(d);
+          let finalEnd = prev?.finalEndSec;
+          if (mode.kind === 'collect') {
+            // Never behind where this pass started: what lies before it was skipped on purpose (initial
+            // look-back) or is no longer served; what lies after it and is not final stays in the tail.
+            finalEnd = Math.max(prev?.finalEndSec ?? -Infinity, plannedFrom.get(d)!, Math.min(call.window.toSec, horizon));
+          } else if (windowCount.get(d) === wave + 1 && (prev === undefined || mode.fromSec <= prev.finalEndSec)) {
+            // backfill: with no checkpoint, or a range that starts at or before it, move it to the
+            // range's end (never backwards), short of the buckets the vendor may still revise.
+            finalEnd = Math.max(prev?.finalEndSec ?? -Infinity, Math.min(alignedEnd(call.window, mode.toSec), horizon));
+          }
+          const keep = Math.max(finalEnd ?? -Infinity, horizon);
+          const tail = new Map<string, number>();
+          for (const [k, v] of prev?.tail ?? []) if (tailTs(k) >= keep) tail.set(k, v);
+          for (const p of values.get(d) ?? []) if (p.tsSec >= keep) tail.set(tailKey(p), p.value);
+          if (finalEnd !== undefined && Number.isFinite(finalEnd)) state.set(d, { finalEndSec: finalEnd, tail });
+          else if (tail.size && prev) state.set(d, { ...prev, tail });
         }
       }
+      if (fetchedOk.length) await deps.store.save(adapter.vendor, adapter.accountKey, stream.id, state);
+      deps.observer?.onWindowsDone?.(adapter.vendor, stream.id, chunk.length);
+      deps.relieveMemory?.();
     }
-    if (fetchedOk.length) await deps.store.save(adapter.vendor, adapter.accountKey, stream.id, state);
-    deps.observer?.onWindowsDone?.(adapter.vendor, stream.id, calls.length);
   }
 
   let newest: number | undefined;

@@ -11,7 +11,7 @@ export interface DomainState {
   /** Every bucket that starts before this is final and acknowledged by InfluxDB. Epoch seconds. */
   finalEndSec: number;
   /** Values written for provisional buckets (key: metric|interval|tsSec), so unchanged ones are not rewritten. */
-  tail: Record<string, number>;
+  tail: Map<string, number>;
 }
 
 export type StreamState = Map<string, DomainState>;
@@ -19,6 +19,19 @@ export type StreamState = Map<string, DomainState>;
 export interface StateStore {
   load(vendor: string, accountKey: string, streamId: string): Promise<StreamState>;
   save(vendor: string, accountKey: string, streamId: string, state: StreamState): Promise<void>;
+}
+
+/** On disk the tail is a list of [key, value] pairs: objects keyed by timestamps would cost V8 a hidden class each. */
+export function encodeState(state: StreamState): Record<string, { finalEndSec: number; tail: [string, number][] }> {
+  const out: Record<string, { finalEndSec: number; tail: [string, number][] }> = {};
+  for (const [d, s] of state) out[d] = { finalEndSec: s.finalEndSec, tail: [...s.tail] };
+  return out;
+}
+
+export function decodeState(domains: Record<string, { finalEndSec: number; tail?: [string, number][] }>): StreamState {
+  const state: StreamState = new Map();
+  for (const [d, s] of Object.entries(domains)) state.set(d, { finalEndSec: s.finalEndSec, tail: new Map(s.tail ?? []) });
+  return state;
 }
 
 function fileName(vendor: string, accountKey: string, streamId: string): string {
@@ -46,19 +59,19 @@ export class FileStateStore implements StateStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw err;
     }
-    let parsed: { version?: number; domains?: Record<string, DomainState> };
+    let parsed: { version?: number; domains?: Record<string, { finalEndSec: number; tail?: [string, number][] }> };
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
       throw new CollectorError(ErrorCodes.CONFIG, `state: ${file} is not valid JSON; move it away to start that stream afresh`);
     }
-    return new Map(Object.entries(parsed.domains ?? {}));
+    return decodeState(parsed.domains ?? {});
   }
 
   async save(vendor: string, accountKey: string, streamId: string, state: StreamState): Promise<void> {
     const file = path.join(this.#dir, fileName(vendor, accountKey, streamId));
     const tmp = `${file}.${process.pid}.tmp`;
-    const body = JSON.stringify({ version: 1, vendor, stream: streamId, domains: Object.fromEntries(state) });
+    const body = JSON.stringify({ version: 1, vendor, stream: streamId, domains: encodeState(state) });
     const fh = await fs.open(tmp, 'w');
     try {
       await fh.writeFile(body);

@@ -4,7 +4,7 @@ import type { CollectDeps, CredentialProvider, HttpClient } from '../../src/core
 import { PacerRegistry } from '../../src/core/pacer.js';
 import type { Point } from '../../src/metrics/schema.js';
 import type { Sink, WriteResult } from '../../src/sink/sink.js';
-import type { StateStore, StreamState } from '../../src/state/store.js';
+import { decodeState, encodeState, type StateStore, type StreamState } from '../../src/state/store.js';
 import type { HttpRequest, HttpResponse } from '../../src/vendors/types.js';
 import type { EmuRequest, EmuResponse } from '../emulators/common.js';
 
@@ -61,10 +61,10 @@ export class MemoryStore implements StateStore {
   readonly files = new Map<string, string>();
   async load(v: string, a: string, s: string): Promise<StreamState> {
     const t = this.files.get(`${v}/${a}/${s}`);
-    return t ? new Map(Object.entries(JSON.parse(t) as Record<string, never>)) : new Map();
+    return t ? decodeState(JSON.parse(t) as Parameters<typeof decodeState>[0]) : new Map();
   }
   async save(v: string, a: string, s: string, state: StreamState): Promise<void> {
-    this.files.set(`${v}/${a}/${s}`, JSON.stringify(Object.fromEntries(state)));
+    this.files.set(`${v}/${a}/${s}`, JSON.stringify(encodeState(state)));
   }
 }
 
