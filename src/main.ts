@@ -254,6 +254,7 @@ async function execute(
     random,
     observer: metrics.collectObserver(),
     relieveMemory: memoryRelief(config.collect.memoryBudgetMb, clock),
+    reported: new Set(),
     report: (line) => {
       io.stderr(line);
       if (/^influx: .*(not authorized|not found)/.test(line)) fatal = line;
@@ -268,7 +269,7 @@ async function execute(
   const adapters = buildAdapters(config, vendors);
   const runner = new Runner(deps, settings, adapters, {
     discoveryIntervalMs: config.collect.discoveryIntervalMs,
-    ...(onlyDomains.length ? { onlyDomains } : {}),
+    ...(onlyDomains.length ? { onlyDomains, trustOnlyDomains: adapters.length === 1 } : {}),
   });
   let status: StatusServer | undefined;
   try {

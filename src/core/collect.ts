@@ -57,6 +57,8 @@ export interface CollectDeps {
   readonly report: (line: string) => void;
   /** Called between chunks of a pass: lets main keep the process inside its memory budget. */
   readonly relieveMemory?: () => void;
+  /** Problems already reported (by vendor, API, domains, code): each is reported once per process. */
+  readonly reported: Set<string>;
 }
 
 export interface CollectSettings {
@@ -277,11 +279,9 @@ function iso(sec: number): string {
   return new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-const reported = new WeakMap<CollectDeps, Set<string>>();
 /** Reports a problem the first time it is seen (by key: vendor, API, domains, code), then only logs it at debug. */
 function reportOnce(deps: CollectDeps, log: Logger, line: string, key = line): void {
-  let seen = reported.get(deps);
-  if (!seen) reported.set(deps, (seen = new Set()));
+  const seen = deps.reported;
   if (seen.has(key)) {
     log.debug(line);
     return;

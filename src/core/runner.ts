@@ -14,6 +14,8 @@ export interface RunnerOptions {
   readonly discoveryIntervalMs: number;
   /** Restrict to these domains (backfill --domain). */
   readonly onlyDomains?: readonly string[];
+  /** With one vendor and no configured list, take --domain as given instead of discovering first. */
+  readonly trustOnlyDomains?: boolean;
 }
 
 interface SourceState {
@@ -84,10 +86,10 @@ export class Runner {
     const cached = this.#domains.get(adapter);
     if (cached && now - cached.at < this.#opts.discoveryIntervalMs) return cached.list;
     try {
-      // backfill --domain names its domains: no discovery needed.
-      const list = this.#opts.onlyDomains?.length
-        ? [...this.#opts.onlyDomains]
-        : await discoverDomains(this.#deps, this.#settings, adapter, this.#abort.signal);
+      const only = this.#opts.onlyDomains;
+      // backfill --domain narrows each vendor's domains (configured or discovered) to those named.
+      const all = only?.length && !adapter.configuredDomains.length && this.#opts.trustOnlyDomains ? [...only] : await discoverDomains(this.#deps, this.#settings, adapter, this.#abort.signal);
+      const list = only?.length ? all.filter((d) => only.includes(d)) : all;
       this.#domains.set(adapter, { at: now, list });
       return list;
     } catch (err) {

@@ -87,6 +87,7 @@ export function testDeps(o: { clock: ManualClock; http: HttpClient; sink?: Sink;
     nonce: () => `nonce-${++n}-${o.clock.now()}`,
     random: () => 0.5,
     report: (l) => reports.push(l),
+    reported: new Set(),
     reports,
   };
 }

@@ -46,6 +46,7 @@ function setup(rateLimit = 10) {
     random: () => 0.5,
     observer: metrics.collectObserver(),
     report: () => {},
+    reported: new Set(),
   };
   const adapter = createAliyunAdapter({
     endpoint: 'http://emu', accessKeyId: AK, domains: DOMAINS, apis: ['DescribeDomainRealTimeSrcTrafficData'], signatureVersion: 'acs3',

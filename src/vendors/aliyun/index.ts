@@ -140,10 +140,11 @@ export function classifyAliyun(status: number, body: unknown, headers: Readonly<
   return { kind: 'invalid', ...base, message: typeof b.Message === 'string' ? b.Message : '' };
 }
 
-const DATA_KEY: Record<AliyunApi, string> = {
-  DescribeDomainSrcTrafficData: 'SrcTrafficDataPerInterval',
-  DescribeDomainRealTimeSrcTrafficData: 'RealTimeSrcTrafficDataPerInterval',
-  DescribeDomainRealTimeSrcBpsData: 'RealTimeSrcBpsDataPerInterval',
+/** Where the slices are: the current models say SrcTrafficDataPerInterval; the older doc (seed 000) SrcFlowDataPerInterval. */
+const DATA_KEYS: Record<AliyunApi, string[]> = {
+  DescribeDomainSrcTrafficData: ['SrcTrafficDataPerInterval', 'SrcFlowDataPerInterval'],
+  DescribeDomainRealTimeSrcTrafficData: ['RealTimeSrcTrafficDataPerInterval'],
+  DescribeDomainRealTimeSrcBpsData: ['RealTimeSrcBpsDataPerInterval'],
 };
 
 const FIELDS: Record<AliyunApi, [string, string][]> = {
@@ -165,9 +166,10 @@ export function parseAliyunData(api: AliyunApi, domain: string, expectedInterval
   if (interval !== undefined && interval !== expectedIntervalSec) {
     return bad(`DataInterval ${interval} s where ${expectedIntervalSec} s was asked for`);
   }
-  const container = body[DATA_KEY[api]] as { DataModule?: unknown } | undefined;
+  const key = DATA_KEYS[api].find((k) => k in body) ?? DATA_KEYS[api][0]!;
+  const container = body[key] as { DataModule?: unknown } | undefined;
   const modules = container?.DataModule ?? [];
-  if (!Array.isArray(modules)) return bad(`${DATA_KEY[api]}.DataModule is not a list`);
+  if (!Array.isArray(modules)) return bad(`${key}.DataModule is not a list`);
   const samples: Sample[] = [];
   const badBuckets: string[] = [];
   for (const m of modules as Record<string, unknown>[]) {

@@ -142,6 +142,10 @@ export function parseOriginData(call: CallSpec, res: HttpResponse): CallOutcome 
   const bad = (message: string): CallOutcome => ({ ok: false, error: { kind: 'response', vendorCode: 'MalformedResponse', message, ...(requestId ? { requestId } : {}) } });
   if (!Array.isArray(r.Data)) return bad('Response.Data is not a list');
   const g = call.window.granularitySec;
+  // Interval comes as a name (`5min`) or, in the doc's example, as minutes (5).
+  const served = (r as { Interval?: unknown }).Interval;
+  const servedSec = typeof served === 'number' ? served * 60 : typeof served === 'string' ? INTERVAL[served as TencentInterval]?.g : undefined;
+  if (servedSec !== undefined && servedSec !== g) return bad(`Interval ${String(served)} where ${g} s was asked for`);
   const samples: Sample[] = [];
   const badBuckets: string[] = [];
   const single = call.domains.length === 1 ? call.domains[0] : undefined;
