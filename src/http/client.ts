@@ -22,10 +22,14 @@ export class AxiosHttpClient implements HttpClient {
   }
 
   async send(req: HttpRequest, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<HttpResponse> {
+    // Send exactly the headers that were signed where it matters: axios would add a form
+    // Content-Type to an empty POST, and signers (ACS3) sign content-type when present.
+    const sendHeaders: Record<string, string | false> = { ...req.headers };
+    if (!Object.keys(sendHeaders).some((k) => k.toLowerCase() === "content-type")) sendHeaders["Content-Type"] = false;
     const res = await this.#ax.request<string>({
       method: req.method,
       url: req.url,
-      headers: req.headers,
+      headers: sendHeaders as Record<string, string>,
       ...(req.body !== undefined ? { data: req.body } : {}),
       timeout: opts.timeoutMs,
       responseType: 'text',

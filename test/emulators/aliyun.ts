@@ -154,11 +154,12 @@ export class AliyunEmulator {
       for (const h of Object.keys(req.headers)) {
         if (h.startsWith('x-acs-') && !names.includes(h)) return { error: this.#err(400, 'IncompleteSignature', `${h} is not signed`), action };
       }
+      // Strict, as the official signer is: host, content-type and every x-acs-* header that arrived count.
       const headers: Record<string, string> = {};
-      for (const n of names) headers[n] = req.headers[n] ?? '';
+      for (const [k, v] of Object.entries(req.headers)) if (k === 'host' || k === 'content-type' || k.startsWith('x-acs-')) headers[k] = v;
       if (sha256hex(req.body) !== req.headers['x-acs-content-sha256']) return { error: this.#err(400, 'SignatureDoesNotMatch', 'x-acs-content-sha256 does not match the body'), action };
       const expected = OU.getAuthorization({ pathname: req.url.pathname, method: req.method, query, headers }, 'ACS3-HMAC-SHA256', req.headers['x-acs-content-sha256'] ?? '', ak, account.secret);
-      if (!expected.endsWith(`Signature=${sig}`)) return { error: this.#err(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.'), action };
+      if (expected !== authz) return { error: this.#err(400, 'SignatureDoesNotMatch', `Specified signature is not matched with our calculation. (signed ${signed}, sig ${sig.slice(0, 8)}…)`), action };
       const fresh = this.#checkFresh(req.headers['x-acs-date'], req.headers['x-acs-signature-nonce'], nowMs);
       if (fresh) return { error: fresh, action };
       if (req.headers['x-acs-version'] !== '2018-05-10') return { error: this.#err(400, 'InvalidVersion', 'Specified parameter Version is not valid.'), action };
