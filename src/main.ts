@@ -273,6 +273,8 @@ async function execute(
   });
   let status: StatusServer | undefined;
   try {
+    // once/backfill on SIGTERM/SIGINT: abandon what is in flight, keep what was committed, exit 1.
+    if (command !== 'run') void io.stopRequested.then(() => runner.stop());
     if (command === 'once') return (await runner.runAll({ kind: 'collect' })) ? 0 : 1;
     if (command === 'backfill') {
       const progress = new Progress(io.isTty, io.stderrRaw, clock);

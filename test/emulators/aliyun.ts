@@ -3,7 +3,7 @@
  * demo. Signatures are checked with the official signer (@alicloud/openapi-util), not our own code.
  */
 import openapiUtil from '@alicloud/openapi-util';
-import { EmuServer, SlidingLimiter, minuteBytes, revised, sha256hex, type CallRecord, type EmuRequest, type EmuResponse, type Fault } from './common.js';
+import { Emulator, minuteBytes, revised, sha256hex, type CallRecord, type EmuRequest, type EmuResponse, type EmulatorClock } from './common.js';
 
 const OU = ((openapiUtil as unknown as { default?: unknown }).default ?? openapiUtil) as {
   getRPCSignature(params: Record<string, string>, method: string, secret: string): string;
@@ -23,26 +23,20 @@ export interface AliyunAccount {
   readonly offline?: readonly string[];
 }
 
-export interface AliyunEmulatorOptions {
+export interface AliyunEmulatorOptions extends EmulatorClock {
   readonly accounts: Record<string, AliyunAccount>;
-  readonly now?: () => number;
   readonly rateLimits?: Partial<Record<string, number>>;
   readonly realTimeSettleMs?: number;
   readonly srcTrafficSettleMs?: number;
-  /** Added to every answer, to make passes take a while. */
-  readonly latencyMs?: number;
 }
 
-export class AliyunEmulator {
-  readonly server: EmuServer;
-  readonly calls: CallRecord[] = [];
-  readonly limiter = new SlidingLimiter();
-  readonly faults: Fault[] = [];
+export class AliyunEmulator extends Emulator {
   readonly #o: AliyunEmulatorOptions;
   readonly #nonces = new Map<string, number>();
   readonly #limits: Record<string, number>;
 
   constructor(o: AliyunEmulatorOptions) {
+    super(o);
     this.#o = o;
     this.#limits = {
       DescribeDomainSrcTrafficData: 100,
@@ -51,22 +45,6 @@ export class AliyunEmulator {
       DescribeUserDomains: 100,
       ...(o.rateLimits as Record<string, number>),
     };
-    this.server = new EmuServer(async (r) => {
-      if (o.latencyMs) await new Promise((res) => setTimeout(res, o.latencyMs));
-      return this.handle(r);
-    });
-  }
-
-  now(): number {
-    return this.#o.now?.() ?? Date.now();
-  }
-
-  start(port = 0): Promise<string> {
-    return this.server.start(port);
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
   }
 
   /** The next `count` calls (of `api`, or any) answer with this status and body. */

@@ -111,3 +111,41 @@ export function revised(finalValue: number, bucketEndMs: number, settleMs: numbe
 export function sha256hex(s: string | Buffer): string {
   return createHash('sha256').update(s).digest('hex');
 }
+
+export interface EmulatorClock {
+  /** The emulator's idea of now (epoch ms); real time unless a test moves it. */
+  readonly now?: () => number;
+  /** Added to every answer, to make passes take a while. */
+  readonly latencyMs?: number;
+}
+
+/** What every vendor emulator shares: its server, call log, throttle and clock. */
+export abstract class Emulator {
+  readonly server: EmuServer;
+  readonly calls: CallRecord[] = [];
+  readonly limiter = new SlidingLimiter();
+  readonly faults: Fault[] = [];
+  readonly #clock: EmulatorClock;
+
+  constructor(clock: EmulatorClock) {
+    this.#clock = clock;
+    this.server = new EmuServer(async (r) => {
+      if (clock.latencyMs) await new Promise((res) => setTimeout(res, clock.latencyMs));
+      return this.handle(r);
+    });
+  }
+
+  abstract handle(req: EmuRequest): EmuResponse | Promise<EmuResponse>;
+
+  now(): number {
+    return this.#clock.now?.() ?? Date.now();
+  }
+
+  start(port = 0): Promise<string> {
+    return this.server.start(port);
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+}

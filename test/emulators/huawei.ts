@@ -4,7 +4,7 @@
  * official signer (@huaweicloud/huaweicloud-sdk-core AKSKSigner).
  */
 import { createRequire } from 'node:module';
-import { EmuServer, SlidingLimiter, minuteBytes, revised, type CallRecord, type EmuRequest, type EmuResponse } from './common.js';
+import { Emulator, minuteBytes, revised, type CallRecord, type EmuRequest, type EmuResponse, type EmulatorClock } from './common.js';
 
 const require = createRequire(import.meta.url);
 const { AKSKSigner } = require('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner') as {
@@ -21,32 +21,19 @@ export interface HuaweiAccount {
   readonly domains: readonly { domain: string; type?: 'pull' | 'push'; status?: 'on' | 'off' }[];
 }
 
-export interface HuaweiEmulatorOptions {
+export interface HuaweiEmulatorOptions extends EmulatorClock {
   readonly accounts: Record<string, HuaweiAccount>;
-  readonly now?: () => number;
   readonly rateLimit?: number;
   readonly settleMs?: number;
 }
 
-export class HuaweiEmulator {
-  readonly server: EmuServer;
-  readonly calls: CallRecord[] = [];
-  readonly limiter = new SlidingLimiter();
+export class HuaweiEmulator extends Emulator {
   readonly #o: HuaweiEmulatorOptions;
   #n = 0;
 
   constructor(o: HuaweiEmulatorOptions) {
+    super(o);
     this.#o = o;
-    this.server = new EmuServer((r) => this.handle(r));
-  }
-  now(): number {
-    return this.#o.now?.() ?? Date.now();
-  }
-  start(port = 0): Promise<string> {
-    return this.server.start(port);
-  }
-  stop(): Promise<void> {
-    return this.server.stop();
   }
   dataCalls(): CallRecord[] {
     return this.calls.filter((c) => c.api !== 'domain' && c.status === 200);

@@ -3,7 +3,7 @@
  * (VENDORS.md part B). TC3 signatures are checked with the official SDK signer.
  */
 import { createRequire } from 'node:module';
-import { EmuServer, SlidingLimiter, minuteBytes, revised, type CallRecord, type EmuRequest, type EmuResponse, type Fault } from './common.js';
+import { Emulator, minuteBytes, revised, type CallRecord, type EmuRequest, type EmuResponse, type EmulatorClock } from './common.js';
 import { createHash } from 'node:crypto';
 
 const require = createRequire(import.meta.url);
@@ -26,9 +26,8 @@ export interface TencentAccount {
   readonly domains: readonly { domain: string; area?: 'mainland' | 'overseas' | 'global'; status?: string }[];
 }
 
-export interface TencentEmulatorOptions {
+export interface TencentEmulatorOptions extends EmulatorClock {
   readonly accounts: Record<string, TencentAccount>;
-  readonly now?: () => number;
   readonly rateLimit?: number;
   readonly settleMs?: number;
 }
@@ -37,27 +36,14 @@ function h(domain: string, minute: number, salt: string): number {
   return createHash('sha256').update(`${salt}|${domain}|${minute}`).digest().readUInt32BE(0);
 }
 
-export class TencentEmulator {
-  readonly server: EmuServer;
-  readonly calls: CallRecord[] = [];
-  readonly limiter = new SlidingLimiter();
-  readonly faults: Fault[] = [];
+export class TencentEmulator extends Emulator {
   readonly #o: TencentEmulatorOptions;
 
   constructor(o: TencentEmulatorOptions) {
+    super(o);
     this.#o = o;
-    this.server = new EmuServer((r) => this.handle(r));
   }
 
-  now(): number {
-    return this.#o.now?.() ?? Date.now();
-  }
-  start(port = 0): Promise<string> {
-    return this.server.start(port);
-  }
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
   fail(f: { status?: number; code: string; count?: number }): void {
     this.faults.push({ status: f.status ?? 200, body: { Response: { Error: { Code: f.code, Message: 'injected' }, RequestId: `fault-${this.calls.length}` } }, remaining: f.count ?? 1 });
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AliyunEmulator } from '../emulators/aliyun.js';
 import { isoSec, runCli, startCli, tempConfig } from '../support/cli.js';
-import { createDatabase, influxQuery } from '../support/servers.js';
+import { createDatabase, influxPoints, vmExport } from '../support/servers.js';
 
 const AK = 'LTAI-e2e';
 const SK = 'e2e-secret';
@@ -41,16 +41,8 @@ function expectedBuckets(emu: AliyunEmulator, fromSec: number, toSec: number, ap
   return out;
 }
 
-async function storedV1(url: string, db: string, fromSec: number, toSec: number): Promise<Map<string, number[]>> {
-  const series = await influxQuery(url, db, `SELECT "value" FROM "cdn_origin" WHERE "vendor" = 'aliyun' AND time >= ${fromSec}s AND time < ${toSec}s GROUP BY "domain", "metric", "interval"`);
-  const m = new Map<string, number[]>();
-  for (const s of series) {
-    for (const [t, v] of s.values as [number, number][]) {
-      const k = `${s.tags!.domain}|${s.tags!.metric}|${s.tags!.interval}|${t}`;
-      m.set(k, [...(m.get(k) ?? []), v]);
-    }
-  }
-  return m;
+function storedV1(url: string, db: string, fromSec: number, toSec: number): Promise<Map<string, number[]>> {
+  return influxPoints(url, db, `"vendor" = 'aliyun' AND time >= ${fromSec}s AND time < ${toSec}s`);
 }
 
 describe('Alibaba Cloud CDN end to end', () => {
@@ -184,22 +176,8 @@ describe('Alibaba Cloud CDN end to end', () => {
     const from = to - 2 * 3600;
     const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], env);
     expect(r.code).toBe(0);
-    await fetch(`${vm}/internal/force_flush`);
     const want = expectedBuckets(emu, from, to, ['DescribeDomainSrcTrafficData', ...RT]);
-    let got = new Map<string, number[]>();
-    for (let i = 0; i < 50; i++) {
-      const res = await fetch(`${vm}/api/v1/export?match[]=${encodeURIComponent(`{__name__="${measurement}_value"}`)}&start=${from - 3600}&end=${to + 3600}`);
-      got = new Map();
-      for (const line of (await res.text()).split('\n').filter(Boolean)) {
-        const s = JSON.parse(line) as { metric: Record<string, string>; values: number[]; timestamps: number[] };
-        s.timestamps.forEach((t, i) => {
-          const k = `${s.metric.domain}|${s.metric.metric}|${s.metric.interval}|${t / 1000}`;
-          got.set(k, [...(got.get(k) ?? []), s.values[i]!]);
-        });
-      }
-      if (got.size >= want.length) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const got = await vmExport(vm, measurement, from - 3600, to + 3600, want.length);
     expect(got.size).toBe(want.length);
     for (const w of want) expect(got.get(w.key), w.key).toEqual([w.value]);
   });

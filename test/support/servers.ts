@@ -122,3 +122,40 @@ export async function createDatabase(url: string, db: string): Promise<void> {
   const r = await fetch(`${url}/query?q=${encodeURIComponent(`CREATE DATABASE "${db}"`)}`, { method: 'POST' });
   if (!r.ok) throw new Error(`CREATE DATABASE ${db}: HTTP ${r.status}`);
 }
+
+/**
+ * Reads back what VictoriaMetrics holds for `<measurement>_value` in [from, to] (epoch s), keyed
+ * `domain|metric|interval|ts`, waiting until at least `want` samples are readable (new series show up
+ * only after a flush).
+ */
+export async function vmExport(url: string, measurement: string, fromSec: number, toSec: number, want: number): Promise<Map<string, number[]>> {
+  await fetch(`${url}/internal/force_flush`);
+  let got = new Map<string, number[]>();
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent(`{__name__="${measurement}_value"}`)}&start=${fromSec}&end=${toSec}`);
+    got = new Map();
+    for (const line of (await res.text()).split('\n').filter(Boolean)) {
+      const s = JSON.parse(line) as { metric: Record<string, string>; values: number[]; timestamps: number[] };
+      s.timestamps.forEach((t, j) => {
+        const k = `${s.metric.domain}|${s.metric.metric}|${s.metric.interval}|${t / 1000}`;
+        got.set(k, [...(got.get(k) ?? []), s.values[j]!]);
+      });
+    }
+    if (got.size >= want) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return got;
+}
+
+/** Every stored point of an InfluxDB 1.x database in a time range, keyed `domain|metric|interval|ts`. */
+export async function influxPoints(url: string, db: string, where: string): Promise<Map<string, number[]>> {
+  const series = await influxQuery(url, db, `SELECT "value" FROM "cdn_origin" WHERE ${where} GROUP BY "domain", "metric", "interval"`);
+  const m = new Map<string, number[]>();
+  for (const s of series) {
+    for (const [t, v] of s.values as [number, number][]) {
+      const k = `${s.tags!.domain}|${s.tags!.metric}|${s.tags!.interval}|${t}`;
+      m.set(k, [...(m.get(k) ?? []), v]);
+    }
+  }
+  return m;
+}
