@@ -241,7 +241,14 @@ async function execute(
     { measurement: config.influx.measurement, batchSize: config.influx.batchSize, retryMaxMs: writeRetryMaxMs, retryBaseMs: 500 },
     { clock, random, logger: logger.child({ component: 'sink' }), observer: metrics.sinkObserver() },
   );
+  // A sink that refuses the credentials (401/403) or lacks the database stops `run`: retrying cannot help.
   let fatal: string | undefined;
+  let onFatal: () => void = () => {};
+  const fatalReported = new Promise<void>((resolve) => (onFatal = resolve));
+  const setFatal = (line: string) => {
+    fatal ??= line;
+    onFatal();
+  };
   const deps: CollectDeps = {
     clock,
     http: new AxiosHttpClient(ax),
@@ -257,7 +264,7 @@ async function execute(
     reported: new Set(),
     report: (line) => {
       io.stderr(line);
-      if (/^influx: .*(not authorized|not found)/.test(line)) fatal = line;
+      if (/^influx: .*(not authorized|not found)/.test(line)) setFatal(line);
     },
   };
   const settings: CollectSettings = {
@@ -288,24 +295,13 @@ async function execute(
     // run
     if (config.http.port) status = await startStatusServer({ host: config.http.host, port: config.http.port, runner, metrics, clock, logger });
     for (const line of await runner.budget()) {
-      logger.info(line);
+      logger.debug(line);
       if (line.startsWith('warning')) io.stderr(line);
       else io.stdout(line + '\n');
     }
-    metrics.onFatal = (line) => (fatal = line);
+    metrics.onFatal = setFatal;
     runner.start();
-    await Promise.race([
-      io.stopRequested,
-      new Promise<void>((resolve) => {
-        const t = setInterval(() => {
-          if (fatal) {
-            clearInterval(t);
-            resolve();
-          }
-        }, 200);
-        void io.stopRequested.then(() => clearInterval(t));
-      }),
-    ]);
+    await Promise.race([io.stopRequested, fatalReported]);
     logger.info('stopping: finishing passes in flight');
     await runner.stop();
     if (fatal) {

@@ -1,5 +1,6 @@
 /** `run` as a daemon, and what the CLI says when InfluxDB is away. */
 import { existsSync, readdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startDemoVendors, type DemoVendors } from '../emulators/all.js';
@@ -55,5 +56,22 @@ describe('run', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(`influx: http://127.0.0.1:${port} unreachable: connect ECONNREFUSED 127.0.0.1:${port}`);
     expect(existsSync(path.join(dir, 'state')) ? readdirSync(path.join(dir, 'state')).filter((f) => f.endsWith('.json')) : []).toEqual([]);
+  });
+
+  it('run stops with a clear message, exit 1, when InfluxDB refuses the credentials', async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'authorization failed' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const { file, dir } = tempConfig({ ...vendors.config, influx: { url: `http://127.0.0.1:${port}`, apiVersion: 1, username: 'u', password: 'wrong' }, log: { level: 'silent' } });
+    const r = await runCli(['run', '--config', file], { ...vendors.env, STATE_DIR: path.join(dir, 'state') });
+    server.close();
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe(`influx: http://127.0.0.1:${port}: not authorized (HTTP 401): authorization failed; check the token or username/password`);
+    expect(lines.at(-1)).toMatch(/^stopped: influx: .* not authorized/);
+    expect(r.stderr).not.toContain('wrong');
   });
 });

@@ -86,6 +86,20 @@ describe('a pass of the 1-minute traffic API', () => {
     for (const d of DOMAINS) for (let t = sec('2026-11-20T09:00:00Z'); t <= last; t += 60) expect(sink.points.has(`aliyun|${d}|traffic_bytes|60|${t}`)).toBe(true);
   });
 
+  it('a settle time longer than the initial look-back keeps the checkpoint where the pass started', async () => {
+    const { deps, sink, store } = setup();
+    const adapter = createAliyunAdapter(cfg({ realTimeSettleMs: 3 * 3600_000 }));
+    const stream = adapter.streams[0]!;
+    await runPass(deps, settings, adapter, stream, DOMAINS, { kind: 'collect' });
+    const st = (await store.load('aliyun', adapter.accountKey, stream.id)).get('a.example.com')!;
+    expect(st.finalEndSec).toBe(sec('2026-11-20T09:00:00Z'));
+    expect(st.tail.size).toBe(60);
+    const again = await runPass(deps, settings, adapter, stream, DOMAINS, { kind: 'collect' });
+    expect(again.calls).toBe(3);
+    expect(again.written).toBe(0);
+    expect(sink.points.size).toBe(180);
+  });
+
   it('a new process (same state dir) does not rewrite unchanged points', async () => {
     const a = setup();
     const adapter = createAliyunAdapter(cfg());
