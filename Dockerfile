@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build stage: compile TypeScript and keep only the runtime dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:20-alpine AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: no compiler, no dev dependencies, not root.
-FROM node:20-bookworm-slim
+FROM node:20-alpine
 ENV NODE_ENV=production \
     STATE_DIR=/data \
     HTTP_PORT=9464 \

@@ -82,10 +82,11 @@ describe('Alibaba Cloud CDN end to end', () => {
     const got = await storedV1(influx, db, from - 3600, to + 3600);
     expect(got.size).toBe(want.length);
     for (const w of want) expect(got.get(w.key), w.key).toEqual([w.value]);
-    // One call per domain per API per hour of 1-minute data, one per domain for 5-minute data.
+    // 1-minute data in windows of at most 59 minutes (an inclusive EndTime must stay within the
+    // hour): 3 per domain and API for 2 hours; one call per domain for the 5-minute data.
     const calls = emu.dataCalls();
     expect(calls.filter((c) => c.api === 'DescribeDomainSrcTrafficData')).toHaveLength(3);
-    expect(calls.filter((c) => RT.includes(c.api))).toHaveLength(3 * 2 * 2);
+    expect(calls.filter((c) => RT.includes(c.api))).toHaveLength(3 * 2 * Math.ceil(120 / 59));
     expect(calls.every((c) => c.domains.length === 1)).toBe(true);
     expect(emu.limiter.throttled).toBe(0);
     void dir;

@@ -39,12 +39,14 @@ function setup(o: { rateLimits?: Record<string, number>; http?: (emu: AliyunEmul
 const sec = (iso: string) => Date.parse(iso) / 1000;
 
 describe('a pass of the 1-minute traffic API', () => {
-  it('first pass: the initial look-back, one call per domain per hour, exact served values, checkpoint at the settle horizon', async () => {
+  it('first pass: the initial look-back in windows under an hour, exact served values, checkpoint at the settle horizon', async () => {
     const { deps, emu, sink, store, clock } = setup();
     const adapter = createAliyunAdapter(cfg());
     const stream = adapter.streams[0]!;
     const s = await runPass(deps, settings, adapter, stream, DOMAINS, { kind: 'collect' });
-    expect(s.calls).toBe(3);
+    // 60 minutes in windows of at most 59 (the inclusive EndTime must stay within the hour).
+    expect(s.calls).toBe(6);
+    expect(emu.dataCalls().map((c) => [c.params.StartTime, c.params.EndTime])).toContainEqual(['2026-11-20T09:00:00Z', '2026-11-20T09:59:00Z']);
     expect(sink.points.size).toBe(3 * 60);
     for (const p of sink.points.values()) {
       expect(p.metric).toBe('traffic_bytes');
@@ -95,7 +97,7 @@ describe('a pass of the 1-minute traffic API', () => {
     expect(st.finalEndSec).toBe(sec('2026-11-20T09:00:00Z'));
     expect(st.tail.size).toBe(60);
     const again = await runPass(deps, settings, adapter, stream, DOMAINS, { kind: 'collect' });
-    expect(again.calls).toBe(3);
+    expect(again.windows).toBe(6);
     expect(again.written).toBe(0);
     expect(sink.points.size).toBe(180);
   });
@@ -141,7 +143,7 @@ describe('a pass of the 1-minute traffic API', () => {
     clock.advance(0);
     // One call at a time: the manual clock's sleeps add up instead of overlapping.
     const s = await runPass(deps, { ...settings, concurrency: 1 }, adapter, adapter.streams[0]!, DOMAINS, { kind: 'range', fromSec: sec('2026-11-20T00:00:00Z'), toSec: sec('2026-11-20T09:00:00Z') });
-    expect(s.calls).toBe(27);
+    expect(s.calls).toBe(30); // 9 hours in windows of 59 minutes: 10 per domain
     expect(emu.limiter.throttled).toBe(0);
   });
 
@@ -176,6 +178,7 @@ function fixed(body: unknown, status = 200): HttpClient {
 }
 
 describe('values as served', () => {
+  const settings30: CollectSettings = { ...settings, initialLookbackMs: 1_800_000 };
   const win = (dom: Record<string, string>[]) => ({
     RequestId: 'R1',
     DataInterval: '60',
@@ -183,21 +186,21 @@ describe('values as served', () => {
   });
 
   it('a value that is not a number is an error for that bucket, never a 0', async () => {
-    const { deps, sink } = setup({ http: () => fixed(win([{ TimeStamp: '2026-11-20T09:00:00Z', Value: 'abc' }, { TimeStamp: '2026-11-20T09:01:00Z', Value: '42' }, { TimeStamp: '2026-11-20T09:02:00Z', Value: 'NaN' }])) });
+    const { deps, sink } = setup({ http: () => fixed(win([{ TimeStamp: '2026-11-20T09:30:00Z', Value: 'abc' }, { TimeStamp: '2026-11-20T09:31:00Z', Value: '42' }, { TimeStamp: '2026-11-20T09:32:00Z', Value: 'NaN' }])) });
     const adapter = createAliyunAdapter(cfg({ domains: ['a.example.com'] }));
-    const s = await runPass(deps, settings, adapter, adapter.streams[0]!, ['a.example.com'], { kind: 'collect' });
+    const s = await runPass(deps, settings30, adapter, adapter.streams[0]!, ['a.example.com'], { kind: 'collect' });
     expect(s.badBuckets).toBe(2);
-    expect([...sink.points.values()].map((p) => [p.tsSec, p.value])).toEqual([[sec('2026-11-20T09:01:00Z'), 42]]);
+    expect([...sink.points.values()].map((p) => [p.tsSec, p.value])).toEqual([[sec('2026-11-20T09:31:00Z'), 42]]);
     expect(deps.reports.some((l) => l.includes('"abc" is not a number'))).toBe(true);
   });
 
   it('duplicates inside one answer collapse to the last; buckets outside the window are dropped', async () => {
     const { deps, sink } = setup({
       http: () =>
-        fixed(win([{ TimeStamp: '2026-11-20T09:05:00Z', Value: '1' }, { TimeStamp: '2026-11-20T09:05:00Z', Value: '2' }, { TimeStamp: '2026-11-20T10:00:00Z', Value: '9' }, { TimeStamp: '2026-11-20T08:59:00Z', Value: '9' }])),
+        fixed(win([{ TimeStamp: '2026-11-20T09:35:00Z', Value: '1' }, { TimeStamp: '2026-11-20T09:35:00Z', Value: '2' }, { TimeStamp: '2026-11-20T10:00:00Z', Value: '9' }, { TimeStamp: '2026-11-20T09:29:00Z', Value: '9' }])),
     });
     const adapter = createAliyunAdapter(cfg({ domains: ['a.example.com'] }));
-    await runPass(deps, settings, adapter, adapter.streams[0]!, ['a.example.com'], { kind: 'collect' });
+    await runPass(deps, settings30, adapter, adapter.streams[0]!, ['a.example.com'], { kind: 'collect' });
     expect(sink.batches).toHaveLength(1);
     expect(sink.batches[0]!.map((p) => p.value)).toEqual([2]);
   });
@@ -205,7 +208,7 @@ describe('values as served', () => {
   it('an answer at another granularity than asked for is refused, not written', async () => {
     const { deps, sink } = setup({ http: () => fixed({ ...win([{ TimeStamp: '2026-11-20T09:00:00Z', Value: '5' }]), DataInterval: '300' }) });
     const adapter = createAliyunAdapter(cfg({ domains: ['a.example.com'] }));
-    await expect(runPass(deps, settings, adapter, adapter.streams[0]!, ['a.example.com'], { kind: 'collect' })).rejects.toThrow();
+    await expect(runPass(deps, settings30, adapter, adapter.streams[0]!, ['a.example.com'], { kind: 'collect' })).rejects.toThrow();
     expect(sink.points.size).toBe(0);
     expect(deps.reports[0]).toMatch(/DataInterval 300/);
   });

@@ -5,7 +5,11 @@
  * - DescribeDomainRealTimeSrcTrafficData / ...SrcBpsData: 1-minute data only for spans ≤ 1 h inside
  *   the last 7 days (longer spans silently switch to 300/3600 s), 10 calls/s each.
  * Several domains in one call come back merged into one series, so every call carries one domain.
- * EndTime is inclusive (20:00–20:01 returns 20:00 and 20:01) and must be later than StartTime.
+ * EndTime is inclusive (20:00–20:01 returns 20:00 and 20:01) and must be later than StartTime. A call
+ * for [from, to) sends EndTime = to and the core drops the bucket at `to`: that needs no special case
+ * for one-bucket windows and loses nothing should the end ever be exclusive. So that the inclusive
+ * span still fits the limits (1 h for 60 s data; under 3/31/366 days for 300/3600/86400 s), windows are
+ * one bucket shorter than the limit.
  */
 import { createHash } from 'node:crypto';
 import { Metrics } from '../../metrics/schema.js';
@@ -51,7 +55,7 @@ function streamsFor(cfg: AliyunConfig): StreamSpec[] {
     rateKey: api,
     cadence: '* * * * *',
     cadenceSec: 60,
-    rules: { tiers: [{ granularitySec: 60, maxSpanSec: 3600, retentionSec: 7 * DAY }], settleSec: cfg.realTimeSettleMs / 1000 },
+    rules: { tiers: [{ granularitySec: 60, maxSpanSec: 3600 - 60, retentionSec: 7 * DAY }], settleSec: cfg.realTimeSettleMs / 1000 },
     maxDomainsPerCall: 1,
   });
   const all: Record<AliyunApi, StreamSpec> = {
@@ -63,10 +67,10 @@ function streamsFor(cfg: AliyunConfig): StreamSpec[] {
       cadenceSec: 300,
       rules: {
         tiers: [
-          { granularitySec: 300, maxSpanSec: 3 * DAY, retentionSec: 93 * DAY },
-          { granularitySec: 3600, maxSpanSec: 31 * DAY - 3600, retentionSec: 186 * DAY },
+          { granularitySec: 300, maxSpanSec: 3 * DAY - 600, retentionSec: 93 * DAY },
+          { granularitySec: 3600, maxSpanSec: 31 * DAY - 2 * 3600, retentionSec: 186 * DAY },
           // Daily slices are Beijing days (data "available 04:00 the next day"); UNCONFIRMED, see README.
-          { granularitySec: DAY, maxSpanSec: 366 * DAY - DAY, retentionSec: 366 * DAY, alignOffsetSec: -8 * 3600 },
+          { granularitySec: DAY, maxSpanSec: 366 * DAY - 2 * DAY, retentionSec: 366 * DAY, alignOffsetSec: -8 * 3600 },
         ],
         settleSec: cfg.srcTrafficSettleMs / 1000,
       },
@@ -219,13 +223,11 @@ export function createAliyunAdapter(cfg: AliyunConfig): VendorAdapter {
     buildCall(call: CallSpec, ctx: SignContext): HttpRequest {
       const api = call.stream.api as AliyunApi;
       const { fromSec, toSec, granularitySec: g } = call.window;
-      // EndTime is inclusive and must be later than StartTime: name the last bucket, or for a
-      // one-bucket window the next boundary (the extra bucket it returns is dropped by the core).
-      const end = toSec - g > fromSec ? toSec - g : toSec;
+      // EndTime = to: see the note at the top of this file.
       const params: Record<string, string> = {
         DomainName: call.domains.join(','),
         StartTime: isoSeconds(fromSec),
-        EndTime: isoSeconds(end),
+        EndTime: isoSeconds(toSec),
       };
       if (api === 'DescribeDomainSrcTrafficData') params.Interval = String(g);
       return buildAliyunRequest(cfg, api, params, ctx);
