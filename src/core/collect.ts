@@ -124,6 +124,9 @@ export async function runPass(
   const byPlan = new Map<string, Job>();
   const plannedFrom = new Map<string, number>(); // where each domain's windows start
   const windowCount = new Map<string, number>();
+  // The same note for many domains is one line.
+  const notes = new Map<string, string[]>();
+  const note = (text: string, d: string) => notes.set(text, [...(notes.get(text) ?? []), d]);
   for (const d of domains) {
     let windows: Window[];
     if (mode.kind === 'collect') {
@@ -133,19 +136,11 @@ export async function runPass(
         initialLookbackSec: Math.floor(settings.initialLookbackMs / 1000),
         rules: stream.rules,
       });
-      if (plan.lost) {
-        deps.report(
-          `${adapter.vendor} ${stream.api} ${d}: buckets from ${iso(plan.lost.fromSec)} to ${iso(plan.lost.toSec)} are older than the vendor keeps; they cannot be collected any more`,
-        );
-      }
+      if (plan.lost) note(`buckets from ${iso(plan.lost.fromSec)} to ${iso(plan.lost.toSec)} are older than the vendor keeps; they cannot be collected any more`, d);
       windows = plan.windows;
     } else {
       const plan = planRange({ nowSec, fromSec: mode.fromSec, toSec: mode.toSec, rules: stream.rules });
-      if (plan.unserved) {
-        deps.report(
-          `${adapter.vendor} ${stream.api} ${d}: ${iso(plan.unserved.fromSec)} to ${iso(plan.unserved.toSec)} is older than the vendor serves for this API; skipped`,
-        );
-      }
+      if (plan.unserved) note(`${iso(plan.unserved.fromSec)} to ${iso(plan.unserved.toSec)} is older than the vendor serves for this API; skipped`, d);
       windows = plan.windows;
     }
     if (windows[0]) plannedFrom.set(d, windows[0].fromSec);
@@ -155,6 +150,8 @@ export async function runPass(
     job.domains.push(d);
     byPlan.set(key, job);
   }
+
+  for (const [text, ds] of notes) deps.report(`${adapter.vendor} ${stream.api} ${ds.length <= 3 ? ds.join(',') : `${ds.length} domains`}: ${text}`);
 
   const batches: { domains: string[]; windows: Window[] }[] = [];
   for (const job of byPlan.values()) {

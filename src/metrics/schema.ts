@@ -49,10 +49,7 @@ export function formatFloat(v: number): string {
 
 /** One line of line protocol, second precision, tags in key order (as InfluxDB sorts them). */
 export function toLine(measurement: string, p: Point): string {
-  return (
-    `${escapeMeasurement(measurement)},${TAG_DOMAIN}=${escapeTag(p.domain)},${TAG_INTERVAL}=${p.intervalSec},` +
-    `${TAG_METRIC}=${escapeTag(p.metric)},${TAG_VENDOR}=${p.vendor} ${FIELD_VALUE}=${formatFloat(p.value)} ${p.tsSec}`
-  );
+  return new LineEncoder(measurement).line(p);
 }
 
 /**

@@ -76,17 +76,13 @@ export class InfluxSink implements Sink {
     // next body is encoded while the current one travels.
     let next: string | undefined = points.length ? encode(0) : undefined;
     for (let i = 0; next !== undefined; i += size) {
-      const sending = this.#writeBody(next, Math.min(size, points.length - i), signal);
+      const sending = this.#writeLines(next, Math.min(size, points.length - i), signal);
       next = i + size < points.length ? await new Promise<string>((resolve) => setImmediate(() => resolve(encode(i + size)))) : undefined;
       const r = await sending;
       written += r.written;
       rejected += r.rejected;
     }
     return { written, rejected };
-  }
-
-  #writeBody(body: string, count: number, signal?: AbortSignal): Promise<WriteResult> {
-    return this.#writeLines(body, count, signal);
   }
 
   async #writeLines(body: string, count: number, signal?: AbortSignal): Promise<WriteResult> {

@@ -40,7 +40,6 @@ export async function startStatusServer(o: {
   logger: Logger;
 }): Promise<StatusServer> {
   const started = o.clock.now();
-  o.metrics.now = () => o.clock.now();
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
