@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import { CollectorError, ErrorCodes, describeError } from './errors.js';
+import { CollectorError, VENDOR_ERROR_POLICY, describeError } from './errors.js';
 import { backoffDelay, type BackoffPolicy, type PacerRegistry } from './pacer.js';
 import { planCollect, planRange, finalHorizon, type Window } from './window.js';
 import { pointKey, type Point } from '../metrics/schema.js';
@@ -312,9 +312,7 @@ export async function callWithRetry(
 }
 
 function hint(e: VendorError): string {
-  if (e.kind === 'clock') return '; the request time was refused: check this machine\'s clock (NTP)';
-  if (e.kind === 'auth') return '; check the credentials';
-  return '';
+  return VENDOR_ERROR_POLICY[e.kind].hint;
 }
 
 export async function send<T extends { ok: true } | { ok: false; error: VendorError }>(
@@ -353,18 +351,19 @@ export async function send<T extends { ok: true } | { ok: false; error: VendorEr
       return out;
     }
     const e = out.error;
+    const policy = VENDOR_ERROR_POLICY[e.kind];
     let retry = false;
-    if (e.kind === 'throttled' || e.kind === 'unavailable') retry = attempt + 1 < settings.retry.maxAttempts && !signal?.aborted;
-    else if (e.kind === 'auth' && !reloaded) {
+    if (policy.retry === 'backoff') retry = attempt + 1 < settings.retry.maxAttempts && !signal?.aborted;
+    else if (policy.retry === 'reload-credentials' && !reloaded) {
       deps.credentials.reload(adapter.vendor);
       reloaded = retry = true;
-    } else if (e.kind === 'clock' && !rebuilt) rebuilt = retry = true;
+    } else if (policy.retry === 'rebuild' && !rebuilt) rebuilt = retry = true;
     deps.observer?.onCall?.(adapter.vendor, api, e.kind === 'throttled' ? 'throttled' : retry ? 'retried' : 'failed');
     if (!retry) return out;
     summary.retries++;
-    const delay = e.kind === 'throttled' || e.kind === 'unavailable' ? backoffDelay(settings.retry, attempt, deps.random, e.retryAfterMs) : 0;
+    const delay = policy.retry === 'backoff' ? backoffDelay(settings.retry, attempt, deps.random, e.retryAfterMs) : 0;
     if (e.kind === 'throttled') pacer.pause(delay);
-    log.debug({ code: e.vendorCode, attempt, delayMs: Math.round(delay) }, `${api}: retrying after ${e.vendorCode}`);
+    log.debug({ code: policy.code, vendorCode: e.vendorCode, attempt, delayMs: Math.round(delay) }, `${api}: retrying after ${e.vendorCode}`);
     if (delay > 0) {
       try {
         await deps.clock.sleep(delay, signal);
@@ -395,7 +394,7 @@ export async function discoverDomains(deps: CollectDeps, settings: CollectSettin
     if (!out.ok) {
       const e = out.error;
       throw new CollectorError(
-        ErrorCodes.VENDOR_INVALID_REQUEST,
+        VENDOR_ERROR_POLICY[e.kind].code,
         `${adapter.vendor} ${adapter.discovery.api}: ${e.vendorCode}${e.message ? ` ${e.message}` : ''}${e.requestId ? ` (RequestId ${e.requestId})` : ''}${hint(e)}`,
         { vendorCode: e.vendorCode, ...(e.requestId ? { requestId: e.requestId } : {}) },
       );

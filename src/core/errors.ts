@@ -13,7 +13,6 @@ export const ErrorCodes = {
   VENDOR_INVALID_REQUEST: 'E_VENDOR_INVALID_REQUEST',
   VENDOR_NOT_FOUND: 'E_VENDOR_NOT_FOUND',
   VENDOR_RESPONSE: 'E_VENDOR_RESPONSE',
-  NETWORK: 'E_NETWORK',
   SINK_UNREACHABLE: 'E_SINK_UNREACHABLE',
   SINK_AUTH: 'E_SINK_AUTH',
   SINK_REJECTED: 'E_SINK_REJECTED',
@@ -21,10 +20,29 @@ export const ErrorCodes = {
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/** How a vendor answered, as adapters classify it (by vendor code first, HTTP status second). */
+export type VendorErrorKind = 'throttled' | 'unavailable' | 'auth' | 'clock' | 'invalid' | 'not_found' | 'response';
+
+/**
+ * What the core does with each kind of vendor error, and the code it logs it under:
+ * - backoff: retry with exponential backoff and jitter, up to collect.retryMaxAttempts;
+ * - reload-credentials: re-read `*_FILE` secrets and try once more (rotated keys, refreshed STS tokens);
+ * - rebuild: sign a fresh request (new timestamp and nonce) and try once more;
+ * - never: report once and leave the window for the next pass.
+ */
+export const VENDOR_ERROR_POLICY: Readonly<Record<VendorErrorKind, { code: ErrorCode; retry: 'backoff' | 'reload-credentials' | 'rebuild' | 'never'; hint: string }>> = {
+  throttled: { code: ErrorCodes.VENDOR_THROTTLED, retry: 'backoff', hint: '' },
+  unavailable: { code: ErrorCodes.VENDOR_UNAVAILABLE, retry: 'backoff', hint: '' },
+  auth: { code: ErrorCodes.VENDOR_AUTH, retry: 'reload-credentials', hint: '; check the credentials' },
+  clock: { code: ErrorCodes.VENDOR_CLOCK, retry: 'rebuild', hint: "; the request time was refused: check this machine's clock (NTP)" },
+  invalid: { code: ErrorCodes.VENDOR_INVALID_REQUEST, retry: 'never', hint: '' },
+  not_found: { code: ErrorCodes.VENDOR_NOT_FOUND, retry: 'never', hint: '' },
+  response: { code: ErrorCodes.VENDOR_RESPONSE, retry: 'never', hint: '' },
+};
+
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.VENDOR_THROTTLED,
   ErrorCodes.VENDOR_UNAVAILABLE,
-  ErrorCodes.NETWORK,
   ErrorCodes.SINK_UNREACHABLE,
   ErrorCodes.SINK_RETRYABLE,
 ]);

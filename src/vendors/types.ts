@@ -62,21 +62,9 @@ export interface CallSpec {
   readonly window: Window;
 }
 
-export type VendorErrorKind =
-  /** Rate limited: retry later with backoff. */
-  | 'throttled'
-  /** The vendor failed on its side (5xx, InternalError, ServiceUnavailable): retry with backoff. */
-  | 'unavailable'
-  /** Credentials rejected: reload them once (rotated `*_FILE` secrets), otherwise permanent. */
-  | 'auth'
-  /** Request timestamp or nonce refused: rebuild the request and retry once; the clock may be off. */
-  | 'clock'
-  /** Malformed or unsupported parameters: permanent. */
-  | 'invalid'
-  /** Unknown domain or resource: permanent. */
-  | 'not_found'
-  /** A response the adapter cannot read: permanent for that call. */
-  | 'response';
+/** The kinds, and what the core does with each, are in core/errors.ts: the one table of error codes. */
+export type { VendorErrorKind } from '../core/errors.js';
+import type { VendorErrorKind } from '../core/errors.js';
 
 export interface VendorError {
   readonly kind: VendorErrorKind;
