@@ -97,6 +97,8 @@ export async function acquireStateLock(dir: string, pid: number, isAlive: (pid: 
       const fh = await fs.open(lock, 'wx');
       await fh.writeFile(String(pid));
       await fh.close();
+      // A process killed while saving leaves its temp file; the checkpoint it replaced is intact.
+      for (const f of await fs.readdir(dir)) if (f.endsWith('.tmp')) await fs.rm(path.join(dir, f), { force: true });
       return async () => {
         await fs.rm(lock, { force: true });
       };

@@ -145,3 +145,21 @@ describe('one process per state dir', () => {
     expect(dead.err.join('\n')).toMatch(/aliyun DescribeDomain\w+ a\.example\.com: ECONNREFUSED/);
   });
 });
+
+describe('checkpoint files', () => {
+  it('are replaced atomically and read back; a temp file left by a crash is cleared with the lock', async () => {
+    const { FileStateStore, acquireStateLock } = await import('../../src/state/store.js');
+    const { readdirSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'state-'));
+    writeFileSync(path.join(dir, 'aliyun-abc-X.json.123.tmp'), '{"half');
+    const release = await acquireStateLock(dir, 1, () => false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const store = new FileStateStore(dir);
+    const state = new Map([['a.example.com', { finalEndSec: 1_790_000_000, tail: new Map([['traffic_bytes|60|1790000060', 42.5]]) }]]);
+    await store.save('aliyun', 'abc', 'DescribeDomainSrcTrafficData', state);
+    expect(await store.load('aliyun', 'abc', 'DescribeDomainSrcTrafficData')).toEqual(state);
+    expect(readdirSync(dir).sort()).toEqual(['.lock', 'aliyun-abc-DescribeDomainSrcTrafficData.json']);
+    await release();
+    expect(readdirSync(dir)).toEqual(['aliyun-abc-DescribeDomainSrcTrafficData.json']);
+  });
+});
