@@ -113,9 +113,11 @@ export class TencentEmulator extends Emulator {
     if (!Number.isInteger(ts)) return err('MissingParameter', 'X-TC-Timestamp');
     if (Math.abs(ts * 1000 - nowMs) > 5 * 60_000) return err('AuthFailure.SignatureExpire', 'Signature expired. Timestamp and server time cannot differ by more than five minutes.');
     if (service !== 'cdn' || signedHeaders !== 'content-type;host') return err('AuthFailure.SignatureFailure', 'The provided credentials could not be validated.');
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    // Verified both ways a server might: with the official signer, and against the Host header as sent.
+    const host = req.headers.host ?? '';
     const expected = Sign.sign3({ method: 'POST', url: `https://${host}/`, payload: Buffer.from(req.body), timestamp: ts, service: 'cdn', secretId, secretKey: account.secretKey, headers: { 'Content-Type': req.headers['content-type'] } });
-    if (expected !== req.headers.authorization) return err('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');
+    // The signer drops a port from the host; a server reading the Host header would not: both must agree.
+    if (expected !== req.headers.authorization || /:\d+$/.test(host)) return err('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');
     if (account.token !== undefined && req.headers['x-tc-token'] !== account.token) return err('AuthFailure.TokenFailure', 'Token verification failed.');
     if (req.headers['x-tc-version'] !== '2018-06-06') return err('NoSuchVersion', 'The request version does not exist.');
     const fault = this.faults.find((f) => f.remaining > 0);

@@ -103,6 +103,9 @@ function sign(cfg: TencentConfig, action: string, body: string, ctx: SignContext
     method: 'POST',
     url: url.toString(),
     headers: {
+      // The official signer signs the host name without a port; sending exactly that as Host keeps
+      // the signature valid for a server that checks against the Host header too (proxies, tests).
+      host: url.hostname,
       'content-type': contentType,
       'x-tc-action': action,
       'x-tc-version': VERSION,
