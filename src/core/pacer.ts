@@ -9,7 +9,7 @@ export class Pacer {
   readonly #spacingMs: number;
   #nextMs = 0;
 
-  constructor(clock: Clock, ratePerSec: number, headroom = 0.97) {
+  constructor(clock: Clock, ratePerSec: number, headroom = 0.95) {
     this.#clock = clock;
     // A little below the limit: request arrival times jitter, and the vendor counts arrivals.
     this.#spacingMs = 1000 / (ratePerSec * headroom);
