@@ -45,7 +45,6 @@ export class Runner {
   readonly #abort = new AbortController();
   readonly #tasks: ScheduledTask[] = [];
   readonly #inflight = new Set<Promise<unknown>>();
-  readonly #sinkReported = new Set<string>();
   readonly #log: Logger;
 
   constructor(deps: CollectDeps, settings: CollectSettings, adapters: readonly VendorAdapter[], opts: RunnerOptions) {
@@ -125,12 +124,13 @@ export class Runner {
       const line = describeError(err);
       if (err instanceof PassFailed && /window that failed/.test(line)) {
         // Each failed window was already reported with its vendor code.
-      } else if (line.startsWith('influx:')) {
-        // One sink, one line, however many sources hit it.
-        if (!this.#sinkReported.has(line)) this.#deps.report(line);
-        this.#sinkReported.add(line);
       } else {
-        this.#deps.report(err instanceof PassFailed ? `${s.adapter.vendor} ${s.stream.api}: ${line}` : line);
+        // Once per process: one sink line however many sources hit it; a discovery or state problem
+        // once, not on every tick of `run`.
+        const text = err instanceof PassFailed && !line.startsWith('influx:') ? `${s.adapter.vendor} ${s.stream.api}: ${line}` : line;
+        if (!this.#deps.reported.has(text)) this.#deps.report(text);
+        else log.warn(text);
+        this.#deps.reported.add(text);
       }
     } finally {
       s.running = false;
