@@ -182,4 +182,23 @@ describe('Alibaba Cloud CDN end to end', () => {
     expect(got.size).toBe(want.length);
     for (const w of want) expect(got.get(w.key), w.key).toEqual([w.value]);
   });
+
+  it('two processes on one account slow down instead of failing: throttled calls are retried', async () => {
+    emu = new AliyunEmulator({ accounts: { [AK]: { secret: SK, domains: DOMAINS } } });
+    const url = await emu.start();
+    const nowSec = Math.floor(Date.now() / 1000);
+    const to = Math.floor((nowSec - 30 * 60) / 300) * 300;
+    const from = to - 6 * 3600;
+    const run = () => {
+      const { file, dir } = config(url, { vendors: { aliyun: { enabled: true, endpoint: url, domains: DOMAINS, apis: RT } } });
+      return runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], { ...env, STATE_DIR: path.join(dir, 'state') });
+    };
+    const [a, b] = await Promise.all([run(), run()]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(emu.limiter.throttled).toBeGreaterThan(0);
+    const want = expectedBuckets(emu, from, to, RT);
+    const got = await storedV1(influx, db, from, to);
+    expect(got.size).toBe(want.length);
+    for (const w of want) expect(got.get(w.key)).toEqual([w.value]);
+  });
 });
