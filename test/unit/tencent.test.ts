@@ -162,3 +162,20 @@ describe('parsing and errors', () => {
     expect(deps.reports[0]).toMatch(/^tencent DescribeOriginData flux a\.com: AuthFailure\.SignatureExpire .*RequestId tc-.*check this machine's clock/);
   });
 });
+
+describe('STS', () => {
+  it('X-TC-Token carries the session token (unsigned, as the SDK sends it); a wrong one is AuthFailure.TokenFailure', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-20T10:00:30Z'));
+    const emu = new TencentEmulator({ accounts: { AKIDsts: { secretKey: 'sk', token: 'session-token', domains: [{ domain: 'a.com' }] } }, now: () => clock.now() });
+    const a = createTencentAdapter(cfg({ secretId: 'AKIDsts', domains: ['a.com'], metrics: ['flux'] }));
+    const ok = testDeps({ clock, http: inProcessHttp((r) => emu.handle(r)), credentials: staticCredentials({ tencent: { secretId: 'AKIDsts', secretKey: 'sk', sessionToken: 'session-token' } }) });
+    const s = await runPass(ok, settings, a, a.streams[0]!, ['a.com'], { kind: 'collect' });
+    expect(s.failedCalls).toBe(0);
+    const req = a.buildCall({ stream: a.streams[0]!, domains: ['a.com'], window: { fromSec: 0, toSec: 300, granularitySec: 300 } }, { nowMs: clock.now(), nonce: '', credentials: { secretId: 'AKIDsts', secretKey: 'sk', sessionToken: 'session-token' } });
+    expect(req.headers['x-tc-token']).toBe('session-token');
+    expect(req.headers.authorization).toContain('SignedHeaders=content-type;host,');
+    const bad = testDeps({ clock, http: inProcessHttp((r) => emu.handle(r)), credentials: staticCredentials({ tencent: { secretId: 'AKIDsts', secretKey: 'sk', sessionToken: 'stale' } }) });
+    await expect(runPass(bad, settings, a, a.streams[0]!, ['a.com'], { kind: 'collect' })).rejects.toThrow();
+    expect(bad.reports[0]).toMatch(/AuthFailure\.TokenFailure/);
+  });
+});
