@@ -2,7 +2,7 @@
  * Composition root: parses the command, loads the configuration, builds every dependency and
  * passes it down. Returns the exit code; cli.ts owns process.exit, argv, env and signals.
  */
-import { randomUUID, randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
@@ -257,7 +257,7 @@ async function execute(
     logger,
     pacers: new PacerRegistry(clock),
     credentials: credentialProvider(config, io.env, readFile, logger),
-    nonce: () => (config.vendors.aliyun.signatureVersion === 'rpc' ? randomUUID() : randomBytes(16).toString('hex')),
+    nonce: () => randomUUID(),
     random,
     observer: metrics.collectObserver(),
     relieveMemory: memoryRelief(config.collect.memoryBudgetMb, clock),

@@ -304,15 +304,16 @@ export async function callWithRetry(
     reportOnce(
       deps,
       log,
-      `${adapter.vendor} ${call.stream.api} ${call.domains.join(',')}: ${e.vendorCode}${e.message ? ` ${e.message}` : ''}${e.requestId ? ` (RequestId ${e.requestId})` : ''}${hint(e)}`,
+      vendorErrorLine(`${adapter.vendor} ${call.stream.api} ${call.domains.join(',')}`, e),
       `${adapter.vendor}|${call.stream.api}|${call.domains.join(',')}|${e.vendorCode}`,
     );
   }
   return outcome;
 }
 
-function hint(e: VendorError): string {
-  return VENDOR_ERROR_POLICY[e.kind].hint;
+/** `aliyun DescribeDomainSrcTrafficData a.example.com: SignatureDoesNotMatch … (RequestId …); check the credentials` */
+function vendorErrorLine(where: string, e: VendorError): string {
+  return `${where}: ${e.vendorCode}${e.message ? ` ${e.message}` : ''}${e.requestId ? ` (RequestId ${e.requestId})` : ''}${VENDOR_ERROR_POLICY[e.kind].hint}`;
 }
 
 export async function send<T extends { ok: true } | { ok: false; error: VendorError }>(
@@ -393,11 +394,7 @@ export async function discoverDomains(deps: CollectDeps, settings: CollectSettin
     const out = await send(deps, settings, adapter, adapter.discovery.api, adapter.discovery.rateKey, counter, log, signal, (ctx) => adapter.discovery.buildPage(c, ctx), (res) => adapter.discovery.parsePage(c, res));
     if (!out.ok) {
       const e = out.error;
-      throw new CollectorError(
-        VENDOR_ERROR_POLICY[e.kind].code,
-        `${adapter.vendor} ${adapter.discovery.api}: ${e.vendorCode}${e.message ? ` ${e.message}` : ''}${e.requestId ? ` (RequestId ${e.requestId})` : ''}${hint(e)}`,
-        { vendorCode: e.vendorCode, ...(e.requestId ? { requestId: e.requestId } : {}) },
-      );
+      throw new CollectorError(VENDOR_ERROR_POLICY[e.kind].code, vendorErrorLine(`${adapter.vendor} ${adapter.discovery.api}`, e));
     }
     for (const d of out.domains) found.add(d);
     cursor = out.next;

@@ -40,37 +40,13 @@ export const VENDOR_ERROR_POLICY: Readonly<Record<VendorErrorKind, { code: Error
   response: { code: ErrorCodes.VENDOR_RESPONSE, retry: 'never', hint: '' },
 };
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  ErrorCodes.VENDOR_THROTTLED,
-  ErrorCodes.VENDOR_UNAVAILABLE,
-  ErrorCodes.SINK_UNREACHABLE,
-  ErrorCodes.SINK_RETRYABLE,
-]);
-
-export function isRetryableCode(code: ErrorCode): boolean {
-  return RETRYABLE.has(code);
-}
-
 export class CollectorError extends Error {
   readonly code: ErrorCode;
-  readonly retryable: boolean;
-  readonly retryAfterMs: number | undefined;
-  /** The vendor's own code (`Throttling.User`, `AuthFailure.SignatureFailure`, `APIGW.0301`…). */
-  readonly vendorCode: string | undefined;
-  readonly requestId: string | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    opts: { retryAfterMs?: number; vendorCode?: string; requestId?: string; cause?: unknown; retryable?: boolean } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'CollectorError';
     this.code = code;
-    this.retryable = opts.retryable ?? isRetryableCode(code);
-    this.retryAfterMs = opts.retryAfterMs;
-    this.vendorCode = opts.vendorCode;
-    this.requestId = opts.requestId;
   }
 }
 

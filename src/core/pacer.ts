@@ -15,10 +15,6 @@ export class Pacer {
     this.#spacingMs = 1000 / (ratePerSec * headroom);
   }
 
-  get spacingMs(): number {
-    return this.#spacingMs;
-  }
-
   /** Waits for this caller's slot. Slots are handed out in call order. */
   async acquire(signal?: AbortSignal): Promise<void> {
     const now = this.#clock.now();

@@ -57,10 +57,6 @@ export class Runner {
     this.#sources = adapters.flatMap((adapter) => adapter.streams.map((stream) => ({ adapter, stream, running: false, skipped: 0 })));
   }
 
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-
   health(): SourceHealth[] {
     return this.#sources.map((s) => ({
       vendor: s.adapter.vendor,

@@ -121,7 +121,7 @@ export class InfluxSink implements Sink {
           const elapsed = this.#clock.now() - started;
           // Retry-After is honoured: when it points past the deadline, give up now rather than early-retry.
           if (elapsed >= this.#opts.retryMaxMs || elapsed + (r.retryAfterMs ?? 0) > this.#opts.retryMaxMs || signal?.aborted) {
-            throw new CollectorError(ErrorCodes.SINK_UNREACHABLE, `${this.#t.label} ${r.message}`, { retryable: true });
+            throw new CollectorError(ErrorCodes.SINK_UNREACHABLE, `${this.#t.label} ${r.message}`);
           }
           const delay = Math.min(
             backoffDelay({ maxAttempts: Infinity, baseDelayMs: this.#opts.retryBaseMs, maxDelayMs: 30_000 }, attempt, this.#random, r.retryAfterMs),

@@ -3,7 +3,7 @@
  * and the state /healthz reads: when each source last completed a pass, whether the sink accepts writes.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CollectObserver, PassSummary } from '../core/collect.js';
+import type { CollectObserver } from '../core/collect.js';
 import type { Point } from '../metrics/schema.js';
 import type { Sink, SinkObserver, WriteResult } from '../sink/sink.js';
 
@@ -21,7 +21,6 @@ export class CollectorMetrics {
   now: () => number = () => 0;
   sinkOk = true;
   sinkError: string | undefined;
-  onPass: ((vendor: string, stream: string, summary: PassSummary) => void) | undefined;
   onPlanned: ((vendor: string, stream: string, windows: number) => void) | undefined;
   onWindowsDone: ((vendor: string, stream: string, windows: number) => void) | undefined;
   onFatal: ((line: string) => void) | undefined;
@@ -62,7 +61,6 @@ export class CollectorMetrics {
         this.#points.inc({ vendor, stream, result: 'failed' }, s.rejected + s.badBuckets);
         this.#passDuration.observe({ vendor, stream }, durationMs / 1000);
         if (s.finalEndSec !== undefined) this.#finalEnd.set(`${vendor}\u0000${stream}`, { vendor, stream, sec: s.finalEndSec });
-        this.onPass?.(vendor, stream, s);
       },
     };
   }
