@@ -1,0 +1,149 @@
+/**
+ * The core's ports: what it needs from the world, as interfaces. Implementations live in http/,
+ * sink/, state/ and status/, which import only these and the kernel; main.ts composes them.
+ */
+import type { HttpRequest, HttpResponse } from './kernel/http.js';
+import type { Point } from './kernel/schema.js';
+import type { Credentials } from './kernel/vendor.js';
+
+/** The only source of "now" for the collector. Tests pass a manual clock. */
+export interface Clock {
+  /** Epoch milliseconds, UTC. */
+  now(): number;
+  /** Resolves after `ms`, or rejects with the signal's reason when aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface SendOptions {
+  /** Wall-clock deadline of the whole exchange: connect, headers and body. */
+  readonly deadlineMs: number;
+  /** Largest body read; a longer one fails the call. */
+  readonly maxBodyBytes: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpClient {
+  /** Rejects with a CollectorError-free Error carrying `code` (`Timeout`, `BodyTooLarge`, `ECONNREFUSED`, …). */
+  send(req: HttpRequest, opts: SendOptions): Promise<HttpResponse>;
+}
+
+/** A point InfluxDB refused, with the server's reason (one line). */
+export interface RefusedPoint {
+  readonly point: Point;
+  readonly reason: string;
+}
+
+export interface WriteResult {
+  /** Points acknowledged by InfluxDB. */
+  readonly written: number;
+  readonly refused: readonly RefusedPoint[];
+}
+
+export interface Sink {
+  /**
+   * Resolves once InfluxDB acknowledged or refused every point; throws a CollectorError of a sink
+   * kind when it stays unreachable or refuses the credentials (nothing may then be committed).
+   */
+  write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult>;
+}
+
+/** Which stream state: a vendor module, an account of it, one of its streams. */
+export interface StreamRef {
+  readonly module: string;
+  readonly account: string;
+  readonly stream: string;
+}
+
+/** A bucket (or a whole window) that was not written and is fetched again by later passes. */
+export interface Owed {
+  /** Why it is owed: the unusable value, InfluxDB's refusal, or the failed call. */
+  readonly reason: string;
+  /** When it was first found owed (epoch s). */
+  readonly sinceSec: number;
+}
+
+export interface OwedWindow extends Owed {
+  readonly fromSec: number;
+  readonly toSec: number;
+  readonly granularitySec: number;
+  readonly alignOffsetSec?: number;
+}
+
+export interface DomainState {
+  /** Every bucket that starts before this is final and written, owed, or in the gap ledger. Epoch s. */
+  finalEndSec: number;
+  /** Values written for provisional buckets (key: metric|interval|tsSec), so unchanged ones are not rewritten. */
+  tail: Map<string, number>;
+  /** Single buckets not written (key: metric|interval|tsSec): unusable values, points InfluxDB refused. */
+  owed: Map<string, Owed>;
+  /** Windows whose call failed for good in a pass. */
+  owedWindows: OwedWindow[];
+  /** The last problem seen for this domain, for `status`. */
+  lastError?: { readonly atSec: number; readonly message: string };
+}
+
+export type StreamState = Map<string, DomainState>;
+
+/** A bucket range given up on: recorded in the gap ledger of state.dir and shown by `status`. */
+export interface GapEntry {
+  readonly module: string;
+  readonly vendor: string;
+  readonly account: string;
+  readonly stream: string;
+  readonly domain: string;
+  /** `*` when a whole window's call failed. */
+  readonly metric: string;
+  readonly intervalSec: number;
+  readonly fromSec: number;
+  readonly toSec: number;
+  readonly reason: string;
+  readonly recordedAtSec: number;
+}
+
+export interface CheckpointStore {
+  load(ref: StreamRef): Promise<StreamState>;
+  /** Durably records the new state of the domains that changed (others keep theirs). */
+  commit(ref: StreamRef, changed: ReadonlyMap<string, DomainState>): Promise<void>;
+  /** Appends to the gap ledger, durably. */
+  recordGaps(entries: readonly GapEntry[]): Promise<void>;
+}
+
+/** Credentials of one account, by module and account name. */
+export interface CredentialProvider {
+  get(module: string, account: string): Credentials;
+  /** Reads `*_FILE` / `kFile` secrets again (rotated keys, refreshed STS tokens). */
+  reload(module: string, account: string): void;
+}
+
+/** The newest bucket InfluxDB holds per domain of a stream (state.recoverFromInflux). */
+export interface RecoverySource {
+  newestBuckets(q: { vendor: string; account: string; area?: string; metrics?: readonly string[]; intervalSec: number; domains: readonly string[] }): Promise<Map<string, number>>;
+}
+
+export interface PassSummary {
+  windows: number;
+  calls: number;
+  written: number;
+  unchanged: number;
+  refused: number;
+  retries: number;
+  failedCalls: number;
+  unusable: number;
+  owed: number;
+  gaps: number;
+  domains: number;
+  /** Newest final bucket end over the stream's domains after the pass (epoch s), for lag metrics. */
+  finalEndSec?: number;
+}
+
+/** What the core tells telemetry (metrics, progress); every hook optional. */
+export interface Telemetry {
+  onCall?(vendor: string, account: string, api: string, outcome: 'ok' | 'throttled' | 'retried' | 'failed'): void;
+  /** A pass planned this many windows (calls before retries). */
+  onPlanned?(module: string, stream: string, windows: number): void;
+  /** Windows of a pass were fetched and written (or failed). */
+  onWindowsDone?(module: string, stream: string, windows: number): void;
+  onPass?(ref: StreamRef, vendor: string, r: PassSummary, durationMs: number): void;
+  onWrite?(points: number, latencyMs: number, ok: boolean): void;
+  onSinkState?(ok: boolean, error?: string): void;
+}
