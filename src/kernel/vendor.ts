@@ -83,6 +83,11 @@ export interface StreamSpec {
   readonly maxDomainsPerCall: number;
   /** The `area` tag of its points (Tencent). */
   readonly area?: string;
+  /**
+   * Contract metric names the stream returns for every asked domain and every final bucket (the
+   * core checks answers for them, and recovers checkpoints from InfluxDB by them).
+   */
+  readonly metrics: readonly string[];
   buildCall(call: CallSpec, ctx: SignContext): HttpRequest;
   /** Valid samples, or an error: an answer that does not prove itself complete is `malformed`. */
   parseCall(call: CallSpec, res: HttpResponse): CallOutcome;
