@@ -1,6 +1,6 @@
 /**
  * Writes the operator dashboard (grafana/dashboards/cdn-origin.json) and the alert rules
- * (grafana/provisioning/alerting/*.yaml). Built with the Grafana Foundation SDK, so panel options,
+ * (grafana/provisioning/alerting/cdn-origin.yaml, and the optional grafana/alerting-optional/gap-ledger.yaml). Built with the Grafana Foundation SDK, so panel options,
  * field config and variables are typed against Grafana's own schema; the SDK has no InfluxDB query
  * type, so `influxql()` below supplies one (the model the InfluxDB data source stores).
  *
@@ -526,16 +526,20 @@ export function renderAll(): Record<string, string> {
   return {
     'grafana/dashboards/cdn-origin.json': JSON.stringify(buildDashboard(), null, 2) + '\n',
     'grafana/provisioning/alerting/cdn-origin.yaml': HEADER + toYaml(alerts.origin, { lineWidth: 0 }),
-    'grafana/provisioning/alerting/gap-ledger.yaml':
+    // Outside provisioning/ on purpose: the Compose stack has no Prometheus, and a rule whose data
+    // source does not exist must not stand in the way of Grafana starting.
+    'grafana/alerting-optional/gap-ledger.yaml':
       HEADER +
-      '# Needs a Prometheus data source with uid "prometheus" scraping the collector\'s /metrics.\n' +
-      '# Without one, delete this file (Grafana refuses a rule whose data source does not exist).\n' +
+      '# Optional: needs a Prometheus data source with uid "prometheus" scraping the collector\'s /metrics.\n' +
+      '# To use it, copy this file into grafana/provisioning/alerting/ (see docs/grafana.md).\n' +
       toYaml(alerts.gap, { lineWidth: 0 }),
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  mkdirSync(`${root}grafana/provisioning/alerting`, { recursive: true });
-  for (const [file, text] of Object.entries(renderAll())) writeFileSync(`${root}${file}`, text);
+  for (const [file, text] of Object.entries(renderAll())) {
+    mkdirSync(`${root}${file.replace(/\/[^/]+$/, '')}`, { recursive: true });
+    writeFileSync(`${root}${file}`, text);
+  }
 }

@@ -15,9 +15,10 @@ import { evaluateRule, influxNode, type Rule, type Series } from '../support/gra
 import { createDatabase } from '../support/servers.js';
 
 interface File { apiVersion: number; groups: { orgId: number; name: string; folder: string; interval: string; rules: Rule[] }[] }
-const load = (f: string) => parseYaml(readFileSync(path.join(ROOT, 'grafana/provisioning/alerting', f), 'utf8')) as File;
-const origin = load('cdn-origin.yaml');
-const gap = load('gap-ledger.yaml');
+const load = (f: string) => parseYaml(readFileSync(path.join(ROOT, f), 'utf8')) as File;
+const origin = load('grafana/provisioning/alerting/cdn-origin.yaml');
+// Not provisioned by default: it needs a Prometheus data source the Compose stack does not have.
+const gap = load('grafana/alerting-optional/gap-ledger.yaml');
 const rules = Object.fromEntries([...origin.groups, ...gap.groups].flatMap((g) => g.rules).map((r) => [r.uid, r]));
 
 describe('the alert rules', () => {
