@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The executable: the only place that reads process.env and argv, handles signals and exits. */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { main } from './main.js';
 
 const stopRequested = new Promise<void>((resolve) => {
@@ -7,13 +9,24 @@ const stopRequested = new Promise<void>((resolve) => {
   process.once('SIGINT', () => resolve());
 });
 
+let bootId = '';
+try {
+  bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+} catch {
+  /* not Linux: the lock then trusts host and pid */
+}
+
 const code = await main(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (line) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`),
   stderrRaw: (text) => process.stderr.write(text),
   stopRequested,
+  // Without a handler SIGHUP would kill the daemon silently; `run` re-reads its configuration.
+  onReload: (fn) => process.on('SIGHUP', fn),
   pid: process.pid,
+  hostname: os.hostname(),
+  bootId,
   isAlive: (pid) => {
     try {
       process.kill(pid, 0);
@@ -23,8 +36,9 @@ const code = await main(process.argv.slice(2), {
     }
   },
   isTty: Boolean(process.stderr.isTTY),
+  nodeVersion: process.version,
 }).catch((err: unknown) => {
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
   return 1;
 });
 process.exit(code);

@@ -5,28 +5,29 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { loadConfig, maskedConfig, readSecretFile } from './config/load.js';
-import { SECRET_KEYS, type AppConfig } from './config/schema.js';
-import { systemClock, type Clock } from './core/clock.js';
-import type { CollectDeps, CollectSettings, CredentialProvider } from './core/collect.js';
-import { CollectorError, ErrorCodes, describeError } from './core/errors.js';
+import { loadConfig, readSecretFile, type EnabledVendor, type Loaded } from './config/load.js';
+import type { CoreConfig } from './config/schema.js';
+import { isKeySpec } from './config/schema.js';
+import { createSystemClock } from './core/system-clock.js';
 import { PacerRegistry } from './core/pacer.js';
 import { Runner } from './core/runner.js';
+import type { PassDeps, PassSettings } from './core/pass.js';
+import { shardIndexFromHostname } from './core/shard.js';
+import { ERROR_POLICY, CollectorError, describeError } from './kernel/errors.js';
+import { DEFAULT_ACCOUNT } from './kernel/schema.js';
+import type { Credentials, KeySpec, VendorAdapter, VendorModule } from './kernel/vendor.js';
 import { AxiosHttpClient, createAxios } from './http/client.js';
 import { createLogger } from './log.js';
-import { InfluxSink } from './sink/sink.js';
-import { V1Transport, V2Transport } from './sink/transports.js';
-import { FileStateStore, acquireStateLock } from './state/store.js';
-import { buildAdapters } from './vendors/registry.js';
-import { VENDOR_IDS, type Credentials, type VendorId } from './vendors/types.js';
+import type { Clock, CredentialProvider } from './ports.js';
+import { createSink, createRecovery } from './sink/index.js';
+import { FileCheckpointStore, acquireStateLock, readStatus, formatStatus, countGaps } from './state/index.js';
 import { startStatusServer, type StatusServer } from './status/server.js';
 import { CollectorMetrics } from './status/metrics.js';
 import { Progress } from './status/progress.js';
+import { MODULES } from './vendors/registry.js';
 
 export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -36,48 +37,70 @@ export interface Io {
   readonly stderrRaw: (text: string) => void;
   /** Resolves on SIGTERM/SIGINT. */
   readonly stopRequested: Promise<void>;
+  /** Registers what SIGHUP does. */
+  readonly onReload?: (fn: () => void) => void;
   readonly pid: number;
+  readonly hostname: string;
+  readonly bootId: string;
   readonly isAlive: (pid: number) => boolean;
   readonly isTty: boolean;
   readonly clock?: Clock;
+  readonly nodeVersion: string;
 }
 
-const HELP = `cdn-origin-collector: CDN back-to-origin traffic into InfluxDB, bucket by bucket
+const COMMANDS = ['run', 'once', 'backfill', 'check-config', 'status', 'verify'] as const;
+type Command = (typeof COMMANDS)[number];
+
+function help(modules: readonly VendorModule[]): string {
+  return `cdn-origin-collector: CDN back-to-origin metrics into InfluxDB, bucket by bucket
 
 usage:
   cdn-origin-collector run          [--config FILE]...
   cdn-origin-collector once         [--config FILE]... [--vendor V]...
   cdn-origin-collector backfill     [--config FILE]... --from T --to T [--vendor V]... [--domain D]...
+  cdn-origin-collector verify       [--config FILE]... --from T --to T [--vendor V]... [--domain D]...
   cdn-origin-collector check-config [--config FILE]...
+  cdn-origin-collector status       [--config FILE]... [--json]
+  cdn-origin-collector --version
 
-  run           poll every enabled source on its native cadence until SIGTERM/SIGINT
-  once          one pass now for every enabled source, from its checkpoint to now; exit 1 if a window failed
+  run           poll every enabled source on its native cadence until SIGTERM/SIGINT (SIGHUP re-reads the configuration)
+  once          one pass now for every enabled source, from its checkpoint to now; exit 1 if anything failed
   backfill      collect the half-open range [from, to) at each source's own granularity
+  verify        compare [from, to) at the vendors with InfluxDB, bucket by bucket; exit 1 on a difference
   check-config  validate the merged configuration and print it with secrets masked (exit 2 if invalid)
+  status        checkpoints, provisional tails, owed buckets, the gap ledger and last errors from state.dir (exit 1 on a gap)
 
   --config FILE  JSON config file; repeatable, later files override earlier ones (env vars override files)
-  --vendor V     aliyun, tencent or huawei; repeatable
-  --domain D     backfill only this domain; repeatable
+  --vendor V     ${modules.map((m) => m.id).join(', ')}; repeatable
+  --domain D     only this domain; repeatable
   --from/--to T  ISO 8601 with a zone, e.g. 2026-11-20T00:00:00Z
 `;
-
-const COMMANDS = ['run', 'once', 'backfill', 'check-config'] as const;
-type Command = (typeof COMMANDS)[number];
-
-function defaultConfigFile(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.resolve(here, '..', 'config', 'default.json');
 }
 
-function parseTime(name: string, v: string | undefined): number {
-  if (v === undefined) throw new CollectorError(ErrorCodes.USAGE, `backfill: --${name} is required`);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(v) || !Number.isFinite(Date.parse(v))) {
-    throw new CollectorError(ErrorCodes.USAGE, `backfill: --${name} "${v}" is not an ISO 8601 time with a zone (e.g. 2026-11-20T00:00:00Z)`);
-  }
-  return Math.floor(Date.parse(v) / 1000);
+function packageDir(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(path.join(packageDir(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** A real calendar time with a zone: `2026-02-30T00:00:00Z` is refused, not read as March 2. */
+export function parseTime(flag: string, v: string | undefined): number {
+  if (v === undefined) throw new CollectorError('usage', `usage: --${flag} is required`);
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.exec(v);
+  const bad = () => new CollectorError('usage', `usage: --${flag} "${v.slice(0, 60)}" is not an ISO 8601 time with a zone (e.g. 2026-11-20T00:00:00Z)`);
+  if (!m) throw bad();
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const daysIn = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > daysIn || h > 23 || mi > 59 || s > 59) throw bad();
+  const ms = Date.parse(v);
+  if (!Number.isFinite(ms)) throw bad();
+  return Math.floor(ms / 1000);
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const modules = MODULES;
   let parsed;
   try {
     parsed = parseArgs({
@@ -90,40 +113,53 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         domain: { type: 'string', multiple: true },
         from: { type: 'string' },
         to: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (err) {
-    io.stderr(`usage: ${(err as Error).message.split('\n')[0]} (see --help)`);
+    io.stderr(`usage: ${describeError(err)} (see --help)`);
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.version) {
+    io.stdout(`${version()}\n`);
+    return 0;
+  }
   if (values.help || positionals.length === 0) {
-    io.stdout(HELP);
+    io.stdout(help(modules));
     return values.help ? 0 : 2;
   }
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command) || positionals.length > 1) {
-    io.stderr(`usage: unknown command "${positionals.join(' ')}"; expected one of ${COMMANDS.join(', ')} (see --help)`);
+    io.stderr(`usage: unknown command "${positionals.join(' ').slice(0, 60)}"; expected one of ${COMMANDS.join(', ')} (see --help)`);
     return 2;
   }
   const vendors = (values.vendor ?? []) as string[];
+  const ids = modules.map((m) => m.id);
   for (const v of vendors) {
-    if (!VENDOR_IDS.includes(v as VendorId)) {
-      io.stderr(`usage: --vendor "${v}" is not one of ${VENDOR_IDS.join(', ')}`);
+    if (!ids.includes(v)) {
+      io.stderr(`usage: --vendor "${v.slice(0, 60)}" is not one of ${ids.join(', ')}`);
       return 2;
     }
   }
-  if (command !== 'backfill' && (values.from || values.to || values.domain)) {
-    io.stderr(`usage: --from, --to and --domain belong to backfill`);
+  const ranged = command === 'backfill' || command === 'verify';
+  if (!ranged && (values.from || values.to || values.domain)) {
+    io.stderr(`usage: --from, --to and --domain belong to backfill and verify`);
     return 2;
   }
-  if (command !== 'once' && command !== 'backfill' && vendors.length) {
-    io.stderr(`usage: --vendor belongs to once and backfill`);
+  if (!ranged && command !== 'once' && vendors.length) {
+    io.stderr(`usage: --vendor belongs to once, backfill and verify`);
     return 2;
   }
+  if (command !== 'status' && values.json) {
+    io.stderr(`usage: --json belongs to status`);
+    return 2;
+  }
+  const clock = io.clock ?? createSystemClock();
   let range: { fromSec: number; toSec: number } | undefined;
-  if (command === 'backfill') {
+  if (ranged) {
     try {
       range = { fromSec: parseTime('from', values.from), toSec: parseTime('to', values.to) };
     } catch (err) {
@@ -131,181 +167,224 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return 2;
     }
     if (range.fromSec >= range.toSec) {
-      io.stderr(`backfill: --from must be earlier than --to`);
+      io.stderr(`usage: --from must be earlier than --to`);
+      return 2;
+    }
+    if (range.fromSec >= clock.now() / 1000) {
+      io.stderr(`usage: --from ${values.from} lies in the future; nothing can be collected there yet`);
       return 2;
     }
   }
 
   const readFile = (p: string) => readFileSync(p, 'utf8');
-  const files = [defaultConfigFile(), ...((values.config ?? []) as string[])];
-  const { config, schema, problems } = loadConfig({ files, env: io.env, readFile });
-  if (problems.length) {
-    for (const p of problems) io.stderr(p);
+  const files = [path.join(packageDir(), 'config', 'default.json'), ...((values.config ?? []) as string[])];
+  const loaded = loadConfig({ files, env: io.env, readFile, modules });
+  if (command === 'status') {
+    const dir = loaded.config?.state?.dir ?? io.env.STATE_DIR ?? './data';
+    return statusCommand(dir, Boolean(values.json), io, clock);
+  }
+  if (loaded.problems.length) {
+    for (const p of loaded.problems) io.stderr(p);
     return 2;
   }
   if (command === 'check-config') {
-    io.stdout(maskedConfig(schema) + '\n');
+    io.stdout(loaded.masked() + '\n');
     return 0;
   }
   for (const v of vendors) {
-    if (!config.vendors[v as VendorId].enabled) {
+    if (!loaded.vendors.some((e) => e.module.id === v)) {
       io.stderr(`usage: --vendor ${v}: vendors.${v}.enabled is false`);
       return 2;
     }
   }
+  const chosen = loaded.vendors.filter((e) => !vendors.length || vendors.includes(e.module.id));
   const onlyDomains = (values.domain ?? []) as string[];
-  return execute(command, config, io, readFile, vendors as VendorId[], onlyDomains, range);
+  if (onlyDomains.length) {
+    const configured = chosen.flatMap((e) => e.accounts.flatMap((a) => a.domains));
+    const discovered = chosen.some((e) => e.accounts.some((a) => a.domains.length === 0));
+    const unknown = onlyDomains.filter((d) => !configured.includes(d));
+    if (unknown.length && !discovered) {
+      io.stderr(`usage: --domain ${unknown.join(', ')}: no enabled vendor lists it (vendors.<v>.domains)`);
+      return 2;
+    }
+  }
+  return execute(command as Exclude<Command, 'check-config' | 'status'>, loaded, chosen, io, clock, readFile, onlyDomains, range);
 }
 
-function credentialProvider(config: AppConfig, env: Io['env'], readFile: (p: string) => string, log: Logger): CredentialProvider {
-  const current = (): Record<VendorId, Record<string, string>> => ({
-    aliyun: { accessKeyId: config.vendors.aliyun.accessKeyId, accessKeySecret: config.vendors.aliyun.accessKeySecret, securityToken: config.vendors.aliyun.securityToken },
-    tencent: { secretId: config.vendors.tencent.secretId, secretKey: config.vendors.tencent.secretKey, sessionToken: config.vendors.tencent.sessionToken },
-    huawei: { ak: config.vendors.huawei.ak, sk: config.vendors.huawei.sk, securityToken: config.vendors.huawei.securityToken, projectId: config.vendors.huawei.projectId },
-  });
-  let creds = current();
-  return {
-    get: (vendor: string): Credentials => creds[vendor as VendorId],
-    reload(vendor: string) {
-      for (const [v, key] of Object.entries(SECRET_KEYS)) {
-        if (!key.startsWith(`vendors.${vendor}.`)) continue;
-        const file = env[`${v}_FILE`];
-        if (!file) continue;
-        try {
-          const value = readSecretFile(readFile, file);
-          const field = key.split('.').pop()!;
-          (config.vendors[vendor as VendorId] as Record<string, unknown>)[field] = value;
-        } catch (err) {
-          log.warn(`cannot re-read ${v}_FILE: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`);
-        }
-      }
-      creds = current();
-    },
-  };
-}
-
-/**
- * V8 lets garbage pile up to several times the live heap before it collects the old generation;
- * a pass over many domains would then sit far above what it uses. Past the budget, collect now
- * (at most every 500 ms).
- */
-function memoryRelief(budgetMb: number, clock: Clock): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as (() => void) | undefined;
-  let last = 0;
-  return () => {
-    if (!gc || process.memoryUsage.rss() < budgetMb * 1024 * 1024) return;
-    const now = clock.now();
-    if (now - last < 500) return;
-    last = now;
-    gc();
-  };
-}
-
-async function execute(
-  command: Exclude<Command, 'check-config'>,
-  config: AppConfig,
-  io: Io,
-  readFile: (p: string) => string,
-  vendors: VendorId[],
-  onlyDomains: string[],
-  range: { fromSec: number; toSec: number } | undefined,
-): Promise<number> {
-  const clock = io.clock ?? systemClock;
-  const logger = createLogger(config.log.level);
-  let release: (() => Promise<void>) | undefined;
+async function statusCommand(dir: string, json: boolean, io: Io, clock: Clock): Promise<number> {
   try {
-    release = await acquireStateLock(config.state.dir, io.pid, io.isAlive);
+    const report = await readStatus(dir, Math.floor(clock.now() / 1000));
+    io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+    return countGaps(report) > 0 ? 1 : 0;
   } catch (err) {
     io.stderr(describeError(err));
     return 2;
   }
-  const metrics = new CollectorMetrics();
-  metrics.now = () => clock.now();
-  const ax = createAxios();
-  const writeRetryMaxMs = command === 'run' ? Math.max(config.influx.writeRetryMaxMs, 60_000) : config.influx.writeRetryMaxMs;
-  const transport =
-    config.influx.apiVersion === 1
-      ? new V1Transport(clock, {
-          url: config.influx.url,
-          database: config.influx.database,
-          retentionPolicy: config.influx.retentionPolicy,
-          username: config.influx.username,
-          password: config.influx.password,
-          timeoutMs: config.influx.requestTimeoutMs,
-        })
-      : new V2Transport(clock, { url: config.influx.url, token: config.influx.token, org: config.influx.org, bucket: config.influx.bucket, timeoutMs: config.influx.requestTimeoutMs });
-  const random = Math.random;
-  const sink = new InfluxSink(
-    transport,
-    { measurement: config.influx.measurement, batchSize: config.influx.batchSize, retryMaxMs: writeRetryMaxMs, retryBaseMs: 500 },
-    { clock, random, logger: logger.child({ component: 'sink' }), observer: metrics.sinkObserver() },
-  );
-  // A sink that refuses the credentials (401/403) or lacks the database stops `run`: retrying cannot help.
-  let fatal: string | undefined;
-  let onFatal: () => void = () => {};
-  const fatalReported = new Promise<void>((resolve) => (onFatal = resolve));
-  const setFatal = (line: string) => {
-    fatal ??= line;
-    onFatal();
+}
+
+function credentialSpecs(m: VendorModule): [string, KeySpec][] {
+  return Object.entries(m.config).filter((e): e is [string, KeySpec] => isKeySpec(e[1]) && e[1].credential === true);
+}
+
+/** Credentials by module and account; `*_FILE` / `<key>File` secrets are read again on demand. */
+function credentialProvider(initial: readonly EnabledVendor[], env: Io['env'], readFile: (p: string) => string, log: Logger): CredentialProvider & { reset(next: readonly EnabledVendor[]): void } {
+  const current = new Map<string, Record<string, string>>();
+  const key = (m: string, a: string) => `${m}\u0000${a}`;
+  let chosen = initial;
+  const reset = (next: readonly EnabledVendor[]) => {
+    chosen = next;
+    current.clear();
+    for (const e of next) {
+      for (const a of e.accounts) {
+        const c: Record<string, string> = {};
+        for (const [k] of credentialSpecs(e.module)) c[k] = String(a.values[k] ?? '');
+        current.set(key(e.module.id, a.name), c);
+      }
+    }
   };
-  const deps: CollectDeps = {
-    clock,
-    http: new AxiosHttpClient(ax),
-    sink: metrics.wrapSink(sink),
-    store: new FileStateStore(config.state.dir),
-    logger,
-    pacers: new PacerRegistry(clock),
-    credentials: credentialProvider(config, io.env, readFile, logger),
-    nonce: () => randomUUID(),
-    random,
-    observer: metrics.collectObserver(),
-    relieveMemory: memoryRelief(config.collect.memoryBudgetMb, clock),
-    reported: new Set(),
-    report: (line) => {
-      io.stderr(line);
-      if (/^influx: .*(not authorized|not found)/.test(line)) setFatal(line);
+  reset(initial);
+  return {
+    reset,
+    get: (m, a): Credentials => current.get(key(m, a)) ?? {},
+    reload(m, a) {
+      const e = chosen.find((x) => x.module.id === m);
+      const c = current.get(key(m, a));
+      if (!e || !c) return;
+      for (const [k, s] of credentialSpecs(e.module)) {
+        if (!s.secret) continue;
+        const file = a === DEFAULT_ACCOUNT ? (s.env ? env[`${s.env}_FILE`] : undefined) : undefined;
+        if (!file) continue;
+        try {
+          c[k] = readSecretFile(readFile, file);
+        } catch (err) {
+          log.warn(`cannot re-read ${s.env}_FILE: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+        }
+      }
     },
   };
-  const settings: CollectSettings = {
-    concurrency: config.collect.concurrency,
-    requestTimeoutMs: config.collect.requestTimeoutMs,
-    retry: { maxAttempts: config.collect.retryMaxAttempts, baseDelayMs: config.collect.retryBaseMs, maxDelayMs: config.collect.retryMaxDelayMs },
-    initialLookbackMs: config.collect.initialLookbackMs,
+}
+
+function adaptersOf(chosen: readonly EnabledVendor[]): VendorAdapter[] {
+  return chosen.flatMap((e) => e.accounts.map((a) => e.module.createAdapter(e.settings, a)));
+}
+
+function passSettings(c: CoreConfig, command: string): PassSettings {
+  return {
+    concurrency: c.collect.concurrency,
+    requestTimeoutMs: c.collect.requestTimeoutMs,
+    maxBodyBytes: c.collect.maxResponseBytes,
+    retry: { maxAttempts: c.collect.retryMaxAttempts, baseDelayMs: c.collect.retryBaseMs, maxDelayMs: c.collect.retryMaxDelayMs },
+    initialLookbackMs: c.collect.initialLookbackMs,
+    giveUpAfterMs: c.collect.giveUpAfterMs,
+    recoverFromInflux: c.state.recoverFromInflux && command !== 'verify',
   };
-  const adapters = buildAdapters(config, vendors);
-  const runner = new Runner(deps, settings, adapters, {
+}
+
+async function execute(
+  command: 'run' | 'once' | 'backfill' | 'verify',
+  loaded: Loaded,
+  chosen: readonly EnabledVendor[],
+  io: Io,
+  clock: Clock,
+  readFile: (p: string) => string,
+  onlyDomains: string[],
+  range: { fromSec: number; toSec: number } | undefined,
+): Promise<number> {
+  const config = loaded.config;
+  const chosenIds = chosen.map((e) => e.module.id);
+  const logger = createLogger(config.log.level);
+  const shardIndex = io.env.SHARD_INDEX === undefined && config.shard.count > 1 ? shardIndexFromHostname(io.hostname) ?? config.shard.index : config.shard.index;
+  if (shardIndex >= config.shard.count) {
+    io.stderr(`shard.index: ${shardIndex} (from the hostname ${io.hostname}) must be below shard.count ${config.shard.count}`);
+    return 2;
+  }
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await acquireStateLock(config.state.dir, { pid: io.pid, hostname: io.hostname, bootId: io.bootId, isAlive: io.isAlive, nowMs: clock.now() });
+  } catch (err) {
+    io.stderr(describeError(err));
+    return 2;
+  }
+  const metrics = new CollectorMetrics({ version: version(), node: io.nodeVersion });
+  metrics.now = () => clock.now();
+  const telemetry = metrics.telemetry();
+  const writeRetryMaxMs = command === 'run' ? Math.max(config.influx.writeRetryMaxMs, 60_000) : config.influx.writeRetryMaxMs;
+  const random = Math.random;
+  const report = (line: string) => io.stderr(line);
+  const sink = createSink(config.influx, { clock, random, telemetry, retryMaxMs: writeRetryMaxMs, logger: logger.child({ component: 'sink' }) });
+  const store = new FileCheckpointStore(config.state.dir, { nowSec: () => Math.floor(clock.now() / 1000) });
+  const credentials = credentialProvider(chosen, io.env, readFile, logger);
+  const deps: PassDeps = {
+    clock,
+    http: new AxiosHttpClient(createAxios(), clock),
+    sink,
+    store,
+    recovery: createRecovery(config.influx, { clock }),
+    logger,
+    pacers: new PacerRegistry(clock),
+    credentials,
+    nonce: () => randomUUID(),
+    random,
+    telemetry,
+    reported: new Set(),
+    report,
+  };
+  const settings = passSettings(config, command);
+  const runner = new Runner(deps, settings, adaptersOf(chosen), {
     discoveryIntervalMs: config.collect.discoveryIntervalMs,
-    ...(onlyDomains.length ? { onlyDomains, trustOnlyDomains: adapters.length === 1 } : {}),
+    stopGraceMs: config.collect.stopGraceMs,
+    ...(config.shard.count > 1 ? { shard: { count: config.shard.count, index: shardIndex } } : {}),
+    ...(onlyDomains.length ? { onlyDomains, trustOnlyDomains: chosen.length === 1 && chosen[0]!.accounts.every((a) => !a.domains.length) } : {}),
   });
   let status: StatusServer | undefined;
   try {
-    // once/backfill on SIGTERM/SIGINT: abandon what is in flight, keep what was committed, exit 1.
     if (command !== 'run') void io.stopRequested.then(() => runner.stop());
-    if (command === 'once') return (await runner.runAll({ kind: 'collect' })) ? 0 : 1;
+    if (command === 'once') return (await runner.runAll({ kind: 'collect' })).ok ? 0 : 1;
     if (command === 'backfill') {
       const progress = new Progress(io.isTty, io.stderrRaw, clock);
       metrics.onPlanned = (_v, _s, n) => progress.grow(n);
       metrics.onWindowsDone = (vendor, stream, n) => progress.tick(`${vendor} ${stream}`, n);
       progress.start();
-      const ok = await runner.runAll({ kind: 'range', fromSec: range!.fromSec, toSec: range!.toSec });
+      const r = await runner.runAll({ kind: 'range', fromSec: range!.fromSec, toSec: range!.toSec });
       progress.done();
-      return ok ? 0 : 1;
+      return r.ok ? 0 : 1;
+    }
+    if (command === 'verify') {
+      io.stderr('verify: not built yet');
+      return 2;
     }
     // run
-    if (config.http.port) status = await startStatusServer({ host: config.http.host, port: config.http.port, runner, metrics, clock, logger });
+    if (config.http.port) status = await startStatusServer({ host: config.http.host, port: config.http.port, health: () => runner.health(), metrics, clock, logger });
     for (const line of await runner.budget()) {
       logger.debug(line);
       if (line.startsWith('warning')) io.stderr(line);
       else io.stdout(line + '\n');
     }
-    metrics.onFatal = setFatal;
-    runner.start();
+    let fatal: CollectorError | undefined;
+    let onFatal: () => void = () => {};
+    const fatalReported = new Promise<void>((resolve) => (onFatal = resolve));
+    io.onReload?.(() => {
+      // SIGHUP: re-read the configuration and secrets; an invalid one is refused and the old one kept.
+      const next = loadConfig({ files: loaded.files, env: io.env, readFile, modules: MODULES });
+      if (next.problems.length) {
+        io.stderr(`reload refused, keeping the running configuration: ${next.problems[0]}${next.problems.length > 1 ? ` (and ${next.problems.length - 1} more problems; see check-config)` : ''}`);
+        return;
+      }
+      const picked = next.vendors.filter((e) => !chosenIds.length || chosenIds.includes(e.module.id));
+      credentials.reset(picked);
+      runner.replace(adaptersOf(picked), passSettings(next.config, command));
+      logger.info('SIGHUP: configuration and secrets re-read');
+    });
+    runner.start((err) => {
+      if (!ERROR_POLICY[err.kind].stopsRun) return;
+      fatal ??= err;
+      onFatal();
+    });
     await Promise.race([io.stopRequested, fatalReported]);
-    logger.info('stopping: finishing passes in flight');
+    logger.info('stopping: finishing writes in flight');
     await runner.stop();
     if (fatal) {
-      io.stderr(`stopped: ${fatal}`);
+      io.stderr(`stopped: ${describeError(fatal)}`);
       return 1;
     }
     return 0;
@@ -314,3 +393,4 @@ async function execute(
     await release?.();
   }
 }
+

@@ -3,44 +3,17 @@
  * All times are epoch seconds, windows are half-open [fromSec, toSec) and aligned to buckets.
  */
 
-export interface Tier {
-  /** Bucket length the API serves in this tier. */
-  readonly granularitySec: number;
-  /** Longest [from, to) one call may cover at this granularity. A multiple of granularitySec. */
-  readonly maxSpanSec: number;
-  /** The vendor serves buckets that start no earlier than now - retentionSec. */
-  readonly retentionSec: number;
-  /** Buckets start at k * granularity + offset (daily buckets of UTC+8 vendors: -8 h). */
-  readonly alignOffsetSec?: number;
-}
+import { alignDown, alignUp, type Tier, type Window, type WindowRules } from '../kernel/time.js';
 
-export interface WindowRules {
-  /** tiers[0] is the native granularity that `run`/`once` collect; later tiers serve older history to `backfill`. */
-  readonly tiers: readonly [Tier, ...Tier[]];
-  /** Documented data delay: a bucket is final once its end is older than settleSec + one bucket. */
-  readonly settleSec: number;
-}
-
-export interface Window {
-  readonly fromSec: number;
-  readonly toSec: number;
-  readonly granularitySec: number;
-}
-
-export function alignDown(t: number, g: number, offset = 0): number {
-  return Math.floor((t - offset) / g) * g + offset;
-}
-
-export function alignUp(t: number, g: number, offset = 0): number {
-  return Math.ceil((t - offset) / g) * g + offset;
-}
+export { alignDown, alignUp };
+export type { Tier, Window, WindowRules };
 
 /** Splits [from, to) into windows no longer than the tier's span limit, oldest first. */
 export function chunk(fromSec: number, toSec: number, tier: Tier): Window[] {
   const out: Window[] = [];
   const span = Math.max(tier.granularitySec, alignDown(tier.maxSpanSec, tier.granularitySec));
   for (let f = fromSec; f < toSec; f += span) {
-    out.push({ fromSec: f, toSec: Math.min(f + span, toSec), granularitySec: tier.granularitySec });
+    out.push({ fromSec: f, toSec: Math.min(f + span, toSec), granularitySec: tier.granularitySec, ...(tier.alignOffsetSec ? { alignOffsetSec: tier.alignOffsetSec } : {}) });
   }
   return out;
 }

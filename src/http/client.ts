@@ -1,44 +1,74 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
-import type { HttpClient } from '../core/collect.js';
-import type { HttpRequest, HttpResponse } from '../vendors/types.js';
+import type { HttpRequest, HttpResponse } from '../kernel/http.js';
+import type { Clock, HttpClient, SendOptions } from '../ports.js';
 
-/** One axios instance for the process, built by main: keep-alive, no retries, raw text bodies. */
+/** One axios instance for the process, built by main: keep-alive agents, no retries, raw text bodies. */
 export function createAxios(): AxiosInstance {
   return axios.create({
     httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
     httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
     maxRedirects: 0,
     proxy: false,
+    responseType: 'text',
+    transformResponse: (x: unknown) => x,
+    validateStatus: () => true,
   });
+}
+
+function coded(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
 export class AxiosHttpClient implements HttpClient {
   readonly #ax: AxiosInstance;
+  readonly #clock: Clock;
 
-  constructor(ax: AxiosInstance) {
+  constructor(ax: AxiosInstance, clock: Clock) {
     this.#ax = ax;
+    this.#clock = clock;
   }
 
-  async send(req: HttpRequest, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<HttpResponse> {
+  async send(req: HttpRequest, opts: SendOptions): Promise<HttpResponse> {
     // Send exactly the headers that were signed where it matters: axios would add a form
     // Content-Type to an empty POST, and signers (ACS3) sign content-type when present.
     const sendHeaders: Record<string, string | false> = { ...req.headers };
-    if (!Object.keys(sendHeaders).some((k) => k.toLowerCase() === "content-type")) sendHeaders["Content-Type"] = false;
-    const res = await this.#ax.request<string>({
-      method: req.method,
-      url: req.url,
-      headers: sendHeaders as Record<string, string>,
-      ...(req.body !== undefined ? { data: req.body } : {}),
-      timeout: opts.timeoutMs,
-      responseType: 'text',
-      transformResponse: (x: unknown) => x,
-      validateStatus: () => true,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers ?? {})) if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
-    return { status: res.status, headers, body: typeof res.data === 'string' ? res.data : String(res.data ?? '') };
+    if (!Object.keys(sendHeaders).some((k) => k.toLowerCase() === 'content-type')) sendHeaders['Content-Type'] = false;
+    // axios' timeout only watches an idle socket: a server that sends headers and then trickles (or
+    // never finishes) its body must still end the call, so the deadline covers the whole exchange.
+    const ctl = new AbortController();
+    const onOuter = () => ctl.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', onOuter, { once: true });
+    let timedOut = false;
+    const deadline = this.#clock.sleep(opts.deadlineMs, ctl.signal).then(
+      () => {
+        timedOut = true;
+        ctl.abort(coded(`no complete answer within ${opts.deadlineMs} ms`, 'Timeout'));
+      },
+      () => undefined,
+    );
+    try {
+      const res = await this.#ax.request<string>({
+        method: req.method,
+        url: req.url,
+        headers: sendHeaders as Record<string, string>,
+        ...(req.body !== undefined ? { data: req.body } : {}),
+        maxContentLength: opts.maxBodyBytes,
+        signal: ctl.signal,
+      });
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers ?? {})) if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+      return { status: res.status, headers, body: typeof res.data === 'string' ? res.data : String(res.data ?? '') };
+    } catch (err) {
+      if (timedOut) throw coded(`no complete answer within ${opts.deadlineMs} ms`, 'Timeout');
+      const e = err as { code?: string; message?: string; cause?: { code?: string } };
+      if (/maxContentLength/.test(e.message ?? '')) throw coded(`the answer is larger than ${opts.maxBodyBytes} bytes`, 'BodyTooLarge');
+      throw coded(e.message ?? String(err), e.cause?.code ?? e.code ?? 'NetworkError');
+    } finally {
+      opts.signal?.removeEventListener('abort', onOuter);
+      ctl.abort();
+      await deadline;
+    }
   }
 }

@@ -1,171 +1,253 @@
 /**
- * The write path. Exactly one layer retries writes: this one. Each batch is sent and awaited, so a
- * resolved `write()` means InfluxDB acknowledged every point in it (or rejected it as bad data,
- * which is reported and dropped: retrying bad data cannot help).
+ * The write path. Exactly one layer retries writes: this one (backoff from kernel/retry.ts, a
+ * server's Retry-After honoured). Batches go one at a time, in order (the last value of a point
+ * wins), each awaited; the next body is encoded while the current one travels.
+ *
+ * A refusal is a failure, never a success: the points InfluxDB refused come back in
+ * `WriteResult.refused` with the server's reason, and only acknowledged points count as written.
+ *
+ * Stopping: the caller's signal means "start no new request or retry". A request already sent is
+ * never abandoned: it runs to its end (bounded by its deadline) so that what InfluxDB acknowledged
+ * can be committed. Then write() throws a SinkStopped (kind `stopped`) that says which points were
+ * not sent; everything else was written or refused.
  */
-import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.js';
-import { CollectorError, ErrorCodes } from '../core/errors.js';
-import { backoffDelay } from '../core/pacer.js';
-import { LineEncoder, type Point } from '../metrics/schema.js';
+import { backoffDelay } from '../kernel/retry.js';
+import { CollectorError, type ErrorKind } from '../kernel/errors.js';
+import type { Point } from '../kernel/schema.js';
+import type { Clock, RefusedPoint, Sink, Telemetry, WriteResult } from '../ports.js';
+import { exchange, ExchangeError, oneLine, parseRetryAfterMs, type Exchange } from './http.js';
+import { LineEncoder } from './line.js';
+import { readRefusal } from './refusals.js';
+import { connect, type Connection, type InfluxTarget } from './target.js';
 
-/** What a transport saw for one POST of line protocol. */
-export type BatchResult =
-  | { kind: 'ok' }
-  | { kind: 'bad_data'; status: number; message: string }
-  | { kind: 'too_large' }
-  | { kind: 'retry'; message: string; retryAfterMs?: number }
-  | { kind: 'fatal'; message: string };
-
-export interface WriteTransport {
-  /** `influx: http://host:8086` style label for messages. */
-  readonly label: string;
-  post(body: string, signal?: AbortSignal): Promise<BatchResult>;
-}
-
-export interface WriteResult {
-  readonly written: number;
-  readonly rejected: number;
-}
-
-export interface Sink {
-  write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult>;
-}
+export type { InfluxTarget } from './target.js';
 
 export interface SinkOptions {
   readonly measurement: string;
-  readonly batchSize: number;
-  /** How long one batch keeps being retried before the write fails. */
+  /** Points per request. Default 5,000. */
+  readonly batchSize?: number;
+  /** How long one request keeps being retried before the write fails (influx.writeRetryMaxMs). */
   readonly retryMaxMs: number;
-  readonly retryBaseMs: number;
+  /** Default 500 ms. */
+  readonly retryBaseMs?: number;
+  /** Default 30 s. */
+  readonly retryMaxDelayMs?: number;
+  /** Wall-clock deadline of one request: connect, headers and body. Default 30 s. */
+  readonly requestDeadlineMs?: number;
+  /** Largest response body read. Default 64 KiB. */
+  readonly maxResponseBytes?: number;
 }
 
-export interface SinkObserver {
-  onBatch?(points: number, latencyMs: number, ok: boolean): void;
+export interface SinkDeps {
+  readonly clock: Clock;
+  /** For the backoff jitter. Default Math.random. */
+  readonly random?: () => number;
+  /** Notices (a retry and why), one line each, never a secret. Refused points are returned, not reported. */
+  readonly report?: (line: string) => void;
+  readonly telemetry?: Pick<Telemetry, 'onWrite' | 'onSinkState'>;
+}
+
+/** write() was stopped by its signal before every point was sent. */
+export class SinkStopped extends CollectorError {
+  constructor(
+    /** What InfluxDB acknowledged or refused before the stop. */
+    readonly result: WriteResult,
+    /** Points never sent (or whose request was not acknowledged): nothing is known of them. */
+    readonly unsent: readonly Point[],
+  ) {
+    super('stopped', `influx: stopped before ${unsent.length} points were sent`);
+    this.name = 'SinkStopped';
+  }
+}
+
+const STOP = Symbol('stop');
+
+type Answer = { kind: 'ok' } | { kind: 'refused'; status: number; ex: Exchange } | { kind: 'too_large'; message: string };
+
+interface Acc {
+  written: number;
+  readonly refused: RefusedPoint[];
+  /** 1 once a point is written or refused. */
+  readonly settled: Uint8Array;
 }
 
 export class InfluxSink implements Sink {
-  readonly #t: WriteTransport;
-  readonly #opts: SinkOptions;
+  readonly #conn: Connection;
+  readonly #encoder: LineEncoder;
   readonly #clock: Clock;
   readonly #random: () => number;
-  readonly #log: Logger;
-  readonly #observer: SinkObserver;
-  readonly #encoder: LineEncoder;
+  readonly #report: (line: string) => void;
+  readonly #telemetry: Pick<Telemetry, 'onWrite' | 'onSinkState'>;
+  readonly #batchSize: number;
+  readonly #retryMaxMs: number;
+  readonly #retryBaseMs: number;
+  readonly #retryMaxDelayMs: number;
+  readonly #deadlineMs: number;
+  readonly #maxBody: number;
+  readonly #headers: Record<string, string>;
 
-  constructor(
-    transport: WriteTransport,
-    opts: SinkOptions,
-    deps: { clock: Clock; random: () => number; logger: Logger; observer?: SinkObserver },
-  ) {
-    this.#t = transport;
-    this.#opts = opts;
-    this.#clock = deps.clock;
-    this.#random = deps.random;
-    this.#log = deps.logger;
-    this.#observer = deps.observer ?? {};
+  constructor(target: InfluxTarget, opts: SinkOptions, deps: SinkDeps) {
+    this.#conn = connect(target);
     this.#encoder = new LineEncoder(opts.measurement);
+    this.#clock = deps.clock;
+    this.#random = deps.random ?? Math.random;
+    this.#report = deps.report ?? (() => {});
+    this.#telemetry = deps.telemetry ?? {};
+    this.#batchSize = opts.batchSize ?? 5000;
+    this.#retryMaxMs = opts.retryMaxMs;
+    this.#retryBaseMs = opts.retryBaseMs ?? 500;
+    this.#retryMaxDelayMs = opts.retryMaxDelayMs ?? 30_000;
+    this.#deadlineMs = opts.requestDeadlineMs ?? 30_000;
+    this.#maxBody = opts.maxResponseBytes ?? 64 * 1024;
+    this.#headers = { 'content-type': 'text/plain; charset=utf-8', ...(this.#conn.authorization ? { authorization: this.#conn.authorization } : {}) };
+  }
+
+  /** `influx: http://host:8086`: how messages name this InfluxDB. */
+  get label(): string {
+    return this.#conn.label;
   }
 
   async write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult> {
-    let written = 0;
-    let rejected = 0;
-    const size = this.#opts.batchSize;
-    const encode = (i: number) => this.#encoder.body(points, i, Math.min(points.length, i + size));
-    // One request in flight at a time (ordered writes, so the last value of a point wins); the
-    // next body is encoded while the current one travels.
-    let next: string | undefined = points.length ? encode(0) : undefined;
-    for (let i = 0; next !== undefined; i += size) {
-      const sending = this.#writeLines(next, Math.min(size, points.length - i), signal);
-      next = i + size < points.length ? await new Promise<string>((resolve) => setImmediate(() => resolve(encode(i + size)))) : undefined;
-      const r = await sending;
-      written += r.written;
-      rejected += r.rejected;
+    const acc: Acc = { written: 0, refused: [], settled: new Uint8Array(points.length) };
+    const size = this.#batchSize;
+    try {
+      let next: string | undefined = points.length ? this.#encoder.body(points, 0, Math.min(size, points.length)) : undefined;
+      for (let i = 0; next !== undefined; i += size) {
+        const end = Math.min(points.length, i + size);
+        const sending = this.#batch(points, i, end, next, signal, acc);
+        next = end < points.length ? await new Promise<string>((resolve) => setImmediate(() => resolve(this.#encoder.body(points, end, Math.min(points.length, end + size))))) : undefined;
+        await sending;
+      }
+    } catch (err) {
+      if (err === STOP) {
+        throw new SinkStopped(
+          { written: acc.written, refused: acc.refused },
+          points.filter((_, i) => acc.settled[i] === 0),
+        );
+      }
+      throw err;
+    } finally {
+      this.#encoder.reset();
     }
-    return { written, rejected };
+    return { written: acc.written, refused: acc.refused };
   }
 
-  async #writeLines(body: string, count: number, signal?: AbortSignal): Promise<WriteResult> {
+  async #batch(points: readonly Point[], from: number, to: number, body: string, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
+    const a = await this.#post(body, to - from, signal);
+    if (a.kind === 'ok') {
+      acc.written += to - from;
+      acc.settled.fill(1, from, to);
+      return;
+    }
+    const idx = Array.from({ length: to - from }, (_, k) => from + k);
+    await this.#resolve(points, idx, body.split('\n'), a, signal, acc);
+  }
+
+  /**
+   * Settles the points of an answer that was not a plain success: the lines the server named are
+   * refused and the others sent again; when it names none, halves are sent until each refused line
+   * stands alone (a binary search: about log2(n) requests per refused point). 413: halves until a
+   * body fits; a single point still too large is refused.
+   */
+  async #resolve(points: readonly Point[], idx: readonly number[], lines: readonly string[], first: Answer | undefined, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
+    const a = first ?? (await this.#post(lines.join('\n'), lines.length, signal));
+    const refuse = (k: number, reason: string) => {
+      acc.refused.push({ point: points[idx[k]!]!, reason });
+      acc.settled[idx[k]!] = 1;
+    };
+    const halves = async () => {
+      const mid = Math.ceil(lines.length / 2);
+      await this.#resolve(points, idx.slice(0, mid), lines.slice(0, mid), undefined, signal, acc);
+      await this.#resolve(points, idx.slice(mid), lines.slice(mid), undefined, signal, acc);
+    };
+    if (a.kind === 'ok') {
+      acc.written += idx.length;
+      for (const i of idx) acc.settled[i] = 1;
+      return;
+    }
+    if (a.kind === 'too_large') {
+      if (lines.length === 1) refuse(0, a.message);
+      else await halves();
+      return;
+    }
+    const r = readRefusal(a.ex.body, lines, this.#conn.secrets);
+    const why = (reason: string) => `HTTP ${a.status}: ${reason}`;
+    if (r.all) {
+      for (let k = 0; k < lines.length; k++) refuse(k, why(r.lines.get(k) ?? r.message));
+    } else if (r.lines.size > 0) {
+      const restIdx: number[] = [];
+      const restLines: string[] = [];
+      for (let k = 0; k < lines.length; k++) {
+        const reason = r.lines.get(k);
+        if (reason !== undefined) refuse(k, why(reason));
+        else {
+          restIdx.push(idx[k]!);
+          restLines.push(lines[k]!);
+        }
+      }
+      if (restLines.length) await this.#resolve(points, restIdx, restLines, undefined, signal, acc);
+    } else if (lines.length === 1) {
+      refuse(0, why(r.message || 'refused without a reason'));
+    } else {
+      await halves();
+    }
+  }
+
+  /** One request, retried while InfluxDB is unreachable, slow or failing, within retryMaxMs. */
+  async #post(body: string, count: number, signal: AbortSignal | undefined): Promise<Answer> {
     const started = this.#clock.now();
+    const label = this.#conn.label;
+    const data = Buffer.from(body, 'utf8');
     for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw STOP;
       const t0 = this.#clock.now();
-      const r = await this.#t.post(body, signal);
-      this.#observer.onBatch?.(count, this.#clock.now() - t0, r.kind === 'ok');
-      switch (r.kind) {
-        case 'ok':
-          return { written: count, rejected: 0 };
-        case 'too_large': {
-          const lines = body.split('\n');
-          if (lines.length === 1) {
-            this.#log.error({ code: ErrorCodes.SINK_REJECTED }, `${this.#t.label}: a single point is too large; dropped`);
-            return { written: 0, rejected: 1 };
-          }
-          const mid = Math.ceil(lines.length / 2);
-          const a = await this.#writeLines(lines.slice(0, mid).join('\n'), mid, signal);
-          const b = await this.#writeLines(lines.slice(mid).join('\n'), lines.length - mid, signal);
-          return { written: a.written + b.written, rejected: a.rejected + b.rejected };
+      let failure: { kind: ErrorKind; line: string; retryAfterMs?: number };
+      try {
+        const ex = await exchange(this.#conn.endpoint, this.#conn.writeUrl, { method: 'POST', headers: this.#headers, body: data, deadlineMs: this.#deadlineMs, maxBodyBytes: this.#maxBody });
+        const s = ex.status;
+        this.#telemetry.onWrite?.(count, this.#clock.now() - t0, s >= 200 && s < 300);
+        const said = () => `${oneLine(ex.body, this.#conn.secrets) || '(no body)'}${ex.truncated ? ` (answer cut at ${this.#maxBody} bytes)` : ''}`;
+        if (s >= 200 && s < 300) {
+          this.#telemetry.onSinkState?.(true);
+          return { kind: 'ok' };
         }
-        case 'bad_data': {
-          // InfluxDB stores the good lines of a batch and rejects the bad ones (TSDB.md); the
-          // message names them. Retrying the same bad data cannot succeed.
-          const bad = countBadLines(r.message, count);
-          this.#log.error(
-            { code: ErrorCodes.SINK_REJECTED, status: r.status, rejected: bad },
-            `${this.#t.label}: rejected bad points (HTTP ${r.status}): ${r.message.slice(0, 300)}`,
-          );
-          return { written: count - bad, rejected: bad };
-        }
-        case 'fatal':
-          throw new CollectorError(ErrorCodes.SINK_AUTH, `${this.#t.label}: ${r.message}`);
-        case 'retry': {
-          const elapsed = this.#clock.now() - started;
-          // Retry-After is honoured: when it points past the deadline, give up now rather than early-retry.
-          if (elapsed >= this.#opts.retryMaxMs || elapsed + (r.retryAfterMs ?? 0) > this.#opts.retryMaxMs || signal?.aborted) {
-            throw new CollectorError(ErrorCodes.SINK_UNREACHABLE, `${this.#t.label} ${r.message}`);
-          }
-          const delay = Math.min(
-            backoffDelay({ maxAttempts: Infinity, baseDelayMs: this.#opts.retryBaseMs, maxDelayMs: 30_000 }, attempt, this.#random, r.retryAfterMs),
-            Math.max(0, this.#opts.retryMaxMs - elapsed),
-          );
-          this.#log.warn({ code: ErrorCodes.SINK_RETRYABLE, delayMs: Math.round(delay) }, `${this.#t.label} ${r.message}; retrying`);
-          await this.#clock.sleep(delay, signal);
-        }
+        if (s === 400 || s === 422) return { kind: 'refused', status: s, ex };
+        if (s === 413) return { kind: 'too_large', message: `HTTP 413: the point alone is too large for the server: ${said()}` };
+        if (s === 401 || s === 403) throw this.#fatal('sink_auth', `${label} refused the credentials (HTTP ${s}): ${said()}; check influx.token or influx.username/password`);
+        if (s === 404) throw this.#fatal('sink_not_found', `${label} answered HTTP 404: ${said()}; does the database or bucket exist?`);
+        if (s !== 408 && s !== 429 && s < 500) throw this.#fatal('sink_server', `${label} answered HTTP ${s}: ${said()}`);
+        const ra = parseRetryAfterMs(ex.headers['retry-after'], this.#clock.now());
+        failure = { kind: 'sink_server', line: `${label} answered HTTP ${s}: ${said()}`, ...(ra === undefined ? {} : { retryAfterMs: ra }) };
+      } catch (err) {
+        if (!(err instanceof ExchangeError)) throw err;
+        this.#telemetry.onWrite?.(count, this.#clock.now() - t0, false);
+        failure = err.code === 'Timeout' ? { kind: 'sink_timeout', line: `${label} timed out: ${err.message}` } : { kind: 'sink_unreachable', line: `${label} unreachable: ${err.message}` };
+      }
+      const elapsed = this.#clock.now() - started;
+      // A Retry-After that points past the deadline ends the write now rather than retrying early.
+      if (elapsed >= this.#retryMaxMs || elapsed + (failure.retryAfterMs ?? 0) > this.#retryMaxMs) throw this.#fatal(failure.kind, failure.line);
+      const delay = Math.min(
+        backoffDelay({ maxAttempts: Infinity, baseDelayMs: this.#retryBaseMs, maxDelayMs: this.#retryMaxDelayMs }, attempt, this.#random, failure.retryAfterMs),
+        this.#retryMaxMs - elapsed,
+      );
+      if (signal?.aborted) throw STOP;
+      this.#report(`${failure.line}; retrying in ${(delay / 1000).toFixed(1)} s`);
+      try {
+        await this.#clock.sleep(delay, signal);
+      } catch (err) {
+        if (signal?.aborted) throw STOP;
+        throw err;
       }
     }
   }
-}
 
-/** InfluxDB 1.x says `partial write: ... dropped=N`; without a count, the whole batch is suspect. */
-function countBadLines(message: string, total: number): number {
-  const m = /dropped=(\d+)/.exec(message);
-  if (m) return Math.min(total, Number(m[1]));
-  return /partial write/.test(message) ? 1 : total;
-}
+  #fatal(kind: ErrorKind, line: string): CollectorError {
+    this.#telemetry.onSinkState?.(false, line);
+    return new CollectorError(kind, line);
+  }
 
-export function parseRetryAfterMs(value: string | undefined, nowMs: number): number | undefined {
-  if (!value) return undefined;
-  const secs = Number(value);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
-}
-
-export function classifyWriteStatus(status: number, body: string, retryAfterMs: number | undefined): BatchResult {
-  if (status >= 200 && status < 300) return { kind: 'ok' };
-  const message = extractMessage(body);
-  if (status === 400 || status === 422) return { kind: 'bad_data', status, message };
-  if (status === 413) return { kind: 'too_large' };
-  if (status === 401 || status === 403) return { kind: 'fatal', message: `not authorized (HTTP ${status}): ${message}; check the token or username/password` };
-  if (status === 404) return { kind: 'fatal', message: `not found (HTTP 404): ${message}; does the database or bucket exist?` };
-  if (status === 429 || status >= 500) return { kind: 'retry', message: `answered HTTP ${status}: ${message}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
-  return { kind: 'fatal', message: `answered HTTP ${status}: ${message}` };
-}
-
-function extractMessage(body: string): string {
-  try {
-    const j = JSON.parse(body) as { error?: string; message?: string };
-    return (j.error ?? j.message ?? body).trim();
-  } catch {
-    return body.trim().slice(0, 300);
+  /** Closes the keep-alive socket. */
+  close(): void {
+    this.#conn.endpoint.agent.destroy();
   }
 }

@@ -31,3 +31,18 @@ export function safeJson(body: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * A vendor's message as one trimmed line of at most 200 characters, with anything that looks like a
+ * credential (Authorization values, signatures, tokens, keys) replaced: vendors echo request headers
+ * in some error bodies, and these lines reach stderr and logs.
+ */
+export function vendorMessage(s: unknown): string {
+  if (typeof s !== 'string') return '';
+  const line = s
+    .replace(/\s+/g, ' ')
+    .replace(/((?:authorization|signature|x-[a-z-]*token|token|secret[a-z_]*|access[-_]?key[a-z_]*|sk|ak)\s*["']?\s*[:=]\s*["']?)[^\s,;"'&]+/gi, '$1***')
+    .replace(/\b(TC3-HMAC-SHA256|SDK-HMAC-SHA256|ACS3-HMAC-SHA256)\b[^"]*/g, '$1 ***')
+    .trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}

@@ -1,90 +1,58 @@
 /**
- * Alibaba Cloud CDN (API 2018-05-10), three back-to-origin APIs. Facts: VENDORS.md part A.
- * - DescribeDomainSrcTrafficData: 300/3600/86400 s, spans < 3/31/366 days, kept 93/186/366 days, 100 calls/s.
- *   https://help.aliyun.com/zh/cdn/developer-reference/api-cdn-2018-05-10-describedomainsrctrafficdata
- * - DescribeDomainRealTimeSrcTrafficData / ...SrcBpsData: 1-minute data only for spans ≤ 1 h inside
- *   the last 7 days (longer spans silently switch to 300/3600 s), 10 calls/s each.
+ * Alibaba Cloud CDN (API 2018-05-10): seven back-to-origin APIs, one stream each. Facts and links:
+ * README.md here, VENDORS.md part A.
  * Several domains in one call come back merged into one series, so every call carries one domain.
- * EndTime is inclusive (20:00–20:01 returns 20:00 and 20:01) and must be later than StartTime. A call
- * for [from, to) sends EndTime = to and the core drops the bucket at `to`: that needs no special case
- * for one-bucket windows and loses nothing should the end ever be exclusive. So that the inclusive
- * span still fits the limits (1 h for 60 s data; under 3/31/366 days for 300/3600/86400 s), windows are
- * one bucket shorter than the limit.
+ * EndTime is inclusive (20:00–20:01 returns 20:00 and 20:01) and must be later than StartTime: a
+ * window [from, to) is asked as StartTime = from, EndTime = to − one bucket, so an hour of 1-minute
+ * data is one call; a one-bucket window is asked with EndTime = to and the parser drops the extra
+ * bucket at `to` (parse.ts).
  */
-import { createHash } from 'node:crypto';
-import { Metrics } from '../../metrics/schema.js';
-import { hashAccount } from '../../state/store.js';
-import { isoSeconds, parseNumber, safeJson } from '../encode.js';
-import type {
-  CallOutcome,
-  CallSpec,
-  Discovery,
-  HttpRequest,
-  HttpResponse,
-  PageOutcome,
-  Sample,
-  SignContext,
-  StreamSpec,
-  VendorAdapter,
-  VendorError,
-} from '../types.js';
+import type { HttpRequest } from '../../kernel/http.js';
+import { isoSeconds } from '../../kernel/time.js';
+import type { AccountConfig, CallSpec, ConfigFragment, Discovery, SignContext, StreamSpec, VendorAdapter, VendorModule } from '../../kernel/vendor.js';
+import { ALIYUN_APIS, API_INFO, DISCOVERY_API, SETTLE_MS, metricsOf, type AliyunApi } from './apis.js';
+import { parseAliyunData, parseUserDomainsPage } from './parse.js';
 import { EMPTY_SHA256, acs3Authorization, rpcSignature } from './sign.js';
 
-export const ALIYUN_APIS = ['DescribeDomainSrcTrafficData', 'DescribeDomainRealTimeSrcTrafficData', 'DescribeDomainRealTimeSrcBpsData'] as const;
-export type AliyunApi = (typeof ALIYUN_APIS)[number];
-const VERSION = '2018-05-10';
-const DISCOVERY_API = 'DescribeUserDomains';
-const DAY = 86_400;
+export { ALIYUN_APIS, API_INFO, type AliyunApi } from './apis.js';
+export { classifyAliyun, parseAliyunData, parseUserDomainsPage, parseVendorTime, readValue, scrub } from './parse.js';
 
-export interface AliyunConfig {
+const VERSION = '2018-05-10';
+const PAGE_SIZE = 500;
+
+export type SignatureVersion = 'acs3' | 'rpc';
+
+/** The validated `vendors.aliyun` settings this module reads. */
+interface Settings {
   readonly endpoint: string;
-  readonly accessKeyId: string;
-  readonly domains: readonly string[];
   readonly apis: readonly AliyunApi[];
-  readonly signatureVersion: 'acs3' | 'rpc';
-  /** Calls per second per account, by API name (DescribeUserDomains included). */
+  readonly signatureVersion: SignatureVersion;
   readonly ratePerSec: Readonly<Record<string, number>>;
   readonly realTimeSettleMs: number;
-  readonly srcTrafficSettleMs: number;
+  readonly srcSettleMs: number;
 }
 
-function streamsFor(cfg: AliyunConfig): StreamSpec[] {
-  const realTime = (api: AliyunApi): StreamSpec => ({
-    id: api,
-    api,
-    rateKey: api,
-    cadence: '* * * * *',
-    cadenceSec: 60,
-    rules: { tiers: [{ granularitySec: 60, maxSpanSec: 3600 - 60, retentionSec: 7 * DAY }], settleSec: cfg.realTimeSettleMs / 1000 },
-    maxDomainsPerCall: 1,
-  });
-  const all: Record<AliyunApi, StreamSpec> = {
-    DescribeDomainSrcTrafficData: {
-      id: 'DescribeDomainSrcTrafficData',
-      api: 'DescribeDomainSrcTrafficData',
-      rateKey: 'DescribeDomainSrcTrafficData',
-      cadence: '*/5 * * * *',
-      cadenceSec: 300,
-      rules: {
-        tiers: [
-          { granularitySec: 300, maxSpanSec: 3 * DAY - 600, retentionSec: 93 * DAY },
-          { granularitySec: 3600, maxSpanSec: 31 * DAY - 2 * 3600, retentionSec: 186 * DAY },
-          // Daily slices are Beijing days (data "available 04:00 the next day"); UNCONFIRMED, see README.
-          { granularitySec: DAY, maxSpanSec: 366 * DAY - 2 * DAY, retentionSec: 366 * DAY, alignOffsetSec: -8 * 3600 },
-        ],
-        settleSec: cfg.srcTrafficSettleMs / 1000,
-      },
-      maxDomainsPerCall: 1,
-    },
-    DescribeDomainRealTimeSrcTrafficData: realTime('DescribeDomainRealTimeSrcTrafficData'),
-    DescribeDomainRealTimeSrcBpsData: realTime('DescribeDomainRealTimeSrcBpsData'),
+function readSettings(s: Readonly<Record<string, unknown>>): Settings {
+  const rate = (s.ratePerSec ?? {}) as Record<string, unknown>;
+  const ratePerSec: Record<string, number> = {};
+  for (const api of [...ALIYUN_APIS, DISCOVERY_API]) {
+    const v = rate[api];
+    ratePerSec[api] = typeof v === 'number' && v > 0 ? v : api === DISCOVERY_API ? 100 : API_INFO[api as AliyunApi].ratePerSec;
+  }
+  const apis = Array.isArray(s.apis) ? (s.apis as AliyunApi[]).filter((a) => (ALIYUN_APIS as readonly string[]).includes(a)) : [...ALIYUN_APIS];
+  return {
+    endpoint: typeof s.endpoint === 'string' && s.endpoint ? s.endpoint : 'https://cdn.aliyuncs.com',
+    apis,
+    signatureVersion: s.signatureVersion === 'rpc' ? 'rpc' : 'acs3',
+    ratePerSec,
+    realTimeSettleMs: typeof s.realTimeSettleMs === 'number' ? s.realTimeSettleMs : SETTLE_MS.realtime,
+    srcSettleMs: typeof s.srcSettleMs === 'number' ? s.srcSettleMs : SETTLE_MS.src,
   };
-  return cfg.apis.map((a) => all[a]);
 }
 
 /** Signs a request to an RPC-style action in the configured style. */
 export function buildAliyunRequest(
-  cfg: Pick<AliyunConfig, 'endpoint' | 'signatureVersion'>,
+  cfg: { readonly endpoint: string; readonly signatureVersion: SignatureVersion },
   action: string,
   params: Readonly<Record<string, string>>,
   ctx: SignContext,
@@ -126,114 +94,102 @@ export function buildAliyunRequest(
   return { method: 'POST', url: url.toString(), headers: { ...headers, accept: 'application/json', authorization } };
 }
 
-const RETRY_UNAVAILABLE = /^(ServiceUnavailable|InternalError|ServiceBusy|InvalidDomain\.Configure_failed)/;
-const AUTH = /^(SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|InvalidSecurityToken|MissingSecurityToken)/;
-const CLOCK = /^(InvalidTimeStamp|SignatureNonceUsed)/;
-
-/** Maps an Alibaba error answer to a kind, by code first (throttling comes with 400 or 503). */
-export function classifyAliyun(status: number, body: unknown, headers: Readonly<Record<string, string>>): VendorError {
-  const b = (body ?? {}) as { Code?: string; Message?: string; RequestId?: string };
-  const code = typeof b.Code === 'string' ? b.Code : `HTTP${status}`;
-  const requestId = b.RequestId ?? headers['x-acs-request-id'];
-  const base = { vendorCode: code, message: '', ...(requestId ? { requestId } : {}) };
-  if (code.startsWith('Throttling') || status === 429) return { kind: 'throttled', ...base };
-  if (RETRY_UNAVAILABLE.test(code) || status >= 500) return { kind: 'unavailable', ...base };
-  if (CLOCK.test(code)) return { kind: 'clock', ...base };
-  if (AUTH.test(code)) return { kind: 'auth', ...base };
-  if (code.startsWith('InvalidDomain.NotFound') || code.startsWith('InvalidDomain.Offline')) return { kind: 'not_found', ...base };
-  return { kind: 'invalid', ...base, message: typeof b.Message === 'string' ? b.Message : '' };
+/**
+ * StartTime/EndTime/Interval for a window. EndTime is inclusive and must be later than StartTime
+ * (https://help.aliyun.com/zh/cdn/developer-reference/api-cdn-2018-05-10-describedomainrealtimesrctrafficdata).
+ */
+export function timeParams(api: AliyunApi, fromSec: number, toSec: number, granularitySec: number): Record<string, string> {
+  const endSec = toSec - fromSec > granularitySec ? toSec - granularitySec : toSec;
+  return {
+    StartTime: isoSeconds(fromSec),
+    EndTime: isoSeconds(endSec),
+    ...(API_INFO[api].sendsInterval ? { Interval: String(granularitySec) } : {}),
+  };
 }
 
-/** Where the slices are: the current models say SrcTrafficDataPerInterval; the older doc (seed 000) SrcFlowDataPerInterval. */
-const DATA_KEYS: Record<AliyunApi, string[]> = {
-  DescribeDomainSrcTrafficData: ['SrcTrafficDataPerInterval', 'SrcFlowDataPerInterval'],
-  DescribeDomainRealTimeSrcTrafficData: ['RealTimeSrcTrafficDataPerInterval'],
-  DescribeDomainRealTimeSrcBpsData: ['RealTimeSrcBpsDataPerInterval'],
-};
-
-const FIELDS: Record<AliyunApi, [string, string][]> = {
-  DescribeDomainSrcTrafficData: [
-    ['Value', Metrics.TRAFFIC_BYTES],
-    ['HttpsValue', Metrics.HTTPS_TRAFFIC_BYTES],
-  ],
-  DescribeDomainRealTimeSrcTrafficData: [['Value', Metrics.TRAFFIC_BYTES]],
-  DescribeDomainRealTimeSrcBpsData: [['Value', Metrics.BANDWIDTH_BPS]],
-};
-
-export function parseAliyunData(api: AliyunApi, domain: string, expectedIntervalSec: number, res: HttpResponse): CallOutcome {
-  const body = safeJson(res.body) as Record<string, unknown> | undefined;
-  if (res.status !== 200) return { ok: false, error: classifyAliyun(res.status, body, res.headers) };
-  const requestId = typeof body?.RequestId === 'string' ? body.RequestId : undefined;
-  const bad = (message: string): CallOutcome => ({ ok: false, error: { kind: 'response', vendorCode: 'MalformedResponse', message, ...(requestId ? { requestId } : {}) } });
-  if (!body || typeof body !== 'object') return bad('the answer is not JSON');
-  const interval = parseNumber(body.DataInterval);
-  if (interval !== undefined && interval !== expectedIntervalSec) {
-    return bad(`DataInterval ${interval} s where ${expectedIntervalSec} s was asked for`);
-  }
-  const key = DATA_KEYS[api].find((k) => k in body) ?? DATA_KEYS[api][0]!;
-  const container = body[key] as { DataModule?: unknown } | undefined;
-  const modules = container?.DataModule ?? [];
-  if (!Array.isArray(modules)) return bad(`${key}.DataModule is not a list`);
-  const samples: Sample[] = [];
-  const badBuckets: string[] = [];
-  for (const m of modules as Record<string, unknown>[]) {
-    const ts = typeof m?.TimeStamp === 'string' ? Date.parse(m.TimeStamp) : NaN;
-    if (!Number.isFinite(ts)) {
-      badBuckets.push(`TimeStamp ${JSON.stringify(m?.TimeStamp)} is not a time`);
-      continue;
-    }
-    const tsSec = Math.floor(ts / 1000);
-    for (const [field, metric] of FIELDS[api]) {
-      if (!(field in m) && field === 'HttpsValue') continue; // older answers carry Value only
-      const v = parseNumber(m[field]);
-      if (v === undefined) badBuckets.push(`${m.TimeStamp} ${field} ${JSON.stringify(m[field])} is not a number`);
-      else samples.push({ domain, metric, intervalSec: expectedIntervalSec, tsSec, value: v });
-    }
-  }
-  return { ok: true, samples, badBuckets };
+function streamFor(api: AliyunApi, cfg: Settings): StreamSpec {
+  const info = API_INFO[api];
+  const realtime = info.family === 'realtime';
+  return {
+    id: api,
+    api,
+    rateKey: api,
+    cadence: realtime ? '* * * * *' : '*/5 * * * *',
+    cadenceSec: realtime ? 60 : 300,
+    rules: { tiers: info.tiers, settleSec: (realtime ? cfg.realTimeSettleMs : cfg.srcSettleMs) / 1000 },
+    // Several domains come back merged into one series: one domain per call.
+    maxDomainsPerCall: 1,
+    metrics: metricsOf(api),
+    buildCall(call: CallSpec, ctx: SignContext): HttpRequest {
+      const { fromSec, toSec, granularitySec } = call.window;
+      return buildAliyunRequest(cfg, api, { DomainName: call.domains.join(','), ...timeParams(api, fromSec, toSec, granularitySec) }, ctx);
+    },
+    parseCall: (call, res) => parseAliyunData({ api, domain: call.domains[0]!, window: call.window }, res),
+  };
 }
 
-export function parseUserDomainsPage(cursor: number, pageSize: number, res: HttpResponse): PageOutcome {
-  const body = safeJson(res.body) as Record<string, unknown> | undefined;
-  if (res.status !== 200) return { ok: false, error: classifyAliyun(res.status, body, res.headers) };
-  const page = (body?.Domains as { PageData?: unknown } | undefined)?.PageData;
-  if (!Array.isArray(page)) return { ok: false, error: { kind: 'response', vendorCode: 'MalformedResponse', message: 'Domains.PageData is missing' } };
-  const domains = page.map((d) => (d as { DomainName?: unknown }).DomainName).filter((d): d is string => typeof d === 'string');
-  const total = parseNumber(body?.TotalCount) ?? 0;
-  const more = page.length === pageSize && (cursor + 1) * pageSize < total;
-  return { ok: true, domains, ...(more ? { next: cursor + 1 } : {}) };
-}
-
-export function createAliyunAdapter(cfg: AliyunConfig): VendorAdapter {
-  const pageSize = 500;
+function createAdapter(settings: Readonly<Record<string, unknown>>, account: AccountConfig): VendorAdapter {
+  const cfg = readSettings(settings);
   const discovery: Discovery = {
     api: DISCOVERY_API,
     rateKey: DISCOVERY_API,
-    buildPage: (cursor, ctx) =>
-      buildAliyunRequest(cfg, DISCOVERY_API, { PageNumber: String(cursor + 1), PageSize: String(pageSize), DomainStatus: 'online' }, ctx),
-    parsePage: (cursor, res) => parseUserDomainsPage(cursor, pageSize, res),
+    buildPage: (cursor, ctx) => buildAliyunRequest(cfg, DISCOVERY_API, { PageNumber: String(cursor + 1), PageSize: String(PAGE_SIZE), DomainStatus: 'online' }, ctx),
+    parsePage: (cursor, res) => parseUserDomainsPage(cursor, PAGE_SIZE, res),
   };
   return {
+    module: 'aliyun',
     vendor: 'aliyun',
-    accountKey: hashAccount('aliyun', cfg.accessKeyId, createHash('sha256').update(cfg.endpoint).digest('hex')),
-    streams: streamsFor(cfg),
-    configuredDomains: cfg.domains,
+    account: account.name,
+    streams: cfg.apis.map((a) => streamFor(a, cfg)),
+    configuredDomains: account.domains,
     discovery,
     rateLimit: (key) => cfg.ratePerSec[key] ?? 10,
-    buildCall(call: CallSpec, ctx: SignContext): HttpRequest {
-      const api = call.stream.api as AliyunApi;
-      const { fromSec, toSec, granularitySec: g } = call.window;
-      // EndTime = to: see the note at the top of this file.
-      const params: Record<string, string> = {
-        DomainName: call.domains.join(','),
-        StartTime: isoSeconds(fromSec),
-        EndTime: isoSeconds(toSec),
-      };
-      if (api === 'DescribeDomainSrcTrafficData') params.Interval = String(g);
-      return buildAliyunRequest(cfg, api, params, ctx);
-    },
-    parseCall(call: CallSpec, res: HttpResponse): CallOutcome {
-      return parseAliyunData(call.stream.api as AliyunApi, call.domains[0]!, call.window.granularitySec, res);
-    },
   };
 }
+
+const rateKeys = Object.fromEntries(
+  [...ALIYUN_APIS, DISCOVERY_API].map((api) => [
+    api,
+    {
+      doc: `${api} calls per second per account (documented limit ${api === DISCOVERY_API ? 100 : API_INFO[api as AliyunApi].ratePerSec})`,
+      format: 'positive-number' as const,
+      default: api === DISCOVERY_API ? 100 : API_INFO[api as AliyunApi].ratePerSec,
+    },
+  ]),
+);
+
+const config: ConfigFragment = {
+  endpoint: { doc: 'base URL (http allowed, for proxies and tests)', format: 'url', default: 'https://cdn.aliyuncs.com', env: 'ALIYUN_CDN_ENDPOINT' },
+  accessKeyId: { doc: 'AccessKey ID', format: 'string', default: '', env: 'ALIBABA_CLOUD_ACCESS_KEY_ID', credential: true },
+  accessKeySecret: { doc: 'AccessKey secret', format: 'string', default: '', env: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', credential: true, secret: true },
+  securityToken: { doc: 'STS security token (temporary credentials)', format: 'string', default: '', env: 'ALIBABA_CLOUD_SECURITY_TOKEN', credential: true, secret: true, optional: true },
+  apis: { doc: 'which back-to-origin APIs to collect', format: { subsetOf: ALIYUN_APIS }, default: [...ALIYUN_APIS] },
+  signatureVersion: { doc: 'request signature: acs3 (ACS3-HMAC-SHA256, current) or rpc (HMAC-SHA1, legacy)', format: { oneOf: ['acs3', 'rpc'] }, default: 'acs3' },
+  ratePerSec: rateKeys,
+  realTimeSettleMs: { doc: 'documented data delay of the 1-minute APIs (5 min): buckets younger than this plus one bucket are read again', format: 'positive-int', default: SETTLE_MS.realtime },
+  srcSettleMs: { doc: 'documented data delay of the Src* APIs at 300 s (15 min): buckets younger than this plus one bucket are read again', format: 'positive-int', default: SETTLE_MS.src },
+};
+
+export const aliyunModule: VendorModule = {
+  id: 'aliyun',
+  vendor: 'aliyun',
+  title: 'Alibaba Cloud CDN',
+  config,
+  domainsEnv: 'ALIYUN_DOMAINS',
+  domainsDoc: 'domains to collect; empty: every online domain of the account (DescribeUserDomains), discovered again every hour',
+  validate(settings, _account) {
+    const problems: string[] = [];
+    if (Array.isArray(settings.apis) && settings.apis.length === 0) problems.push(`apis: is empty; name at least one of ${ALIYUN_APIS.join(', ')}`);
+    if (typeof settings.endpoint === 'string') {
+      try {
+        const u = new URL(settings.endpoint);
+        if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) problems.push('endpoint: must be a base URL without a path or query (requests are signed for "/")');
+        if (u.username || u.password) problems.push('endpoint: must not carry credentials');
+      } catch {
+        problems.push('endpoint: is not a URL');
+      }
+    }
+    return problems;
+  },
+  createAdapter,
+};

@@ -1,147 +1,93 @@
 /**
- * Huawei Cloud Live traffic (VENDORS.md part C):
- * - current platform, ListDomainTrafficDetail `GET /v2/{project_id}/stats/traffic/detail`
- *   (https://support.huaweicloud.com/api-live/ListDomainTrafficDetail.html): start on an interval
- *   boundary, end one second before the next boundary, span ≤ 31 days, one year of history;
- * - legacy platform, ShowTraffic `GET /v1/{project_id}/stream/traffic` (seed 004): 5-minute buckets,
- *   3 months of history, span ≤ 30 days, an end without a start is illegal.
- * Both label a bucket by its start, in UTC, values in bytes. Several domains in one call come back
- * merged, so every call carries one domain. Errors: `{error_code, error_msg}` and APIG.* codes.
+ * Huawei Cloud Live: play (edge) traffic of live play domains, written as `play_traffic_bytes`.
+ * Live has no back-to-origin metric; origin data of domains on Huawei Cloud CDN comes from the
+ * `huaweicdn` module. API facts and links: README.md.
  */
-import { Metrics } from '../../metrics/schema.js';
-import { hashAccount } from '../../state/store.js';
-import { alignDown } from '../../core/window.js';
-import { isoSeconds, parseNumber, safeJson } from '../encode.js';
-import type { CallOutcome, CallSpec, Discovery, HttpRequest, HttpResponse, PageOutcome, Sample, SignContext, StreamSpec, VendorAdapter, VendorError } from '../types.js';
-import { apigAuthorization, sdkDate } from './sign.js';
+import type { AccountConfig, ConfigFragment, Discovery, StreamSpec, VendorAdapter, VendorModule } from '../../kernel/vendor.js';
+import { Metrics } from '../../kernel/schema.js';
+import { API_NAME, DOMAIN_API, G, HUAWEI_API_IDS, parseDomains, parseTraffic, projectPath, signedGet, trafficRequest, type HuaweiApi } from './api.js';
 
-export const HUAWEI_API_IDS = ['stats/traffic/detail', 'stream/traffic'] as const;
-export type HuaweiApi = (typeof HUAWEI_API_IDS)[number];
+export { HUAWEI_API_IDS, classifyHuawei, parseTraffic, zonedSeconds } from './api.js';
+
 const DAY = 86_400;
-const G = 300;
+/** Huawei documents no rate for Live statistics; APIG flow control applies: 10/s keeps well under it. */
+const DEFAULT_RATE = 10;
+/** Huawei advises treating the last 3 hours of Live statistics as provisional. */
+const DEFAULT_SETTLE_MS = 3 * 3600_000;
 
-export interface HuaweiConfig {
-  readonly endpoint: string;
-  readonly ak: string;
-  readonly projectId: string;
-  readonly domains: readonly string[];
-  readonly apis: readonly HuaweiApi[];
-  readonly ratePerSec: number;
-  readonly settleMs: number;
-}
+const config: ConfigFragment = {
+  endpoint: { doc: 'Live API base URL (http allowed, for proxies and tests)', format: 'url', default: 'https://live.cn-north-4.myhuaweicloud.com', env: 'HUAWEI_LIVE_ENDPOINT' },
+  ak: { doc: 'access key (AK)', format: 'string', default: '', env: 'HUAWEICLOUD_SDK_AK', credential: true },
+  sk: { doc: 'secret key (SK)', format: 'string', default: '', env: 'HUAWEICLOUD_SDK_SK', credential: true, secret: true },
+  securityToken: { doc: 'security token of temporary credentials', format: 'string', default: '', env: 'HUAWEICLOUD_SDK_SECURITY_TOKEN', credential: true, secret: true, optional: true },
+  projectId: { doc: 'project id of the Live region', format: 'string', default: '', env: 'HUAWEICLOUD_SDK_PROJECT_ID', credential: true },
+  apis: { doc: 'stats/traffic/detail (v2, current platform) and/or stream/traffic (v1, legacy platform, 5-minute buckets)', format: { subsetOf: HUAWEI_API_IDS }, default: ['stats/traffic/detail'] },
+  ratePerSec: { doc: 'calls per second per API and account (Huawei documents no limit for Live statistics; APIG flow control applies)', format: 'positive-number', default: DEFAULT_RATE },
+  settleMs: { doc: 'how long Huawei may still revise a bucket: the re-read tail (docs: data younger than 3 h is provisional)', format: 'positive-int', default: DEFAULT_SETTLE_MS },
+};
 
-const NAMES: Record<HuaweiApi, string> = { 'stats/traffic/detail': 'ListDomainTrafficDetail', 'stream/traffic': 'ShowTraffic' };
+/** v2: 31 days a call, one year of history; v1: 30 days a call, three months (seed 004). */
+const TIER: Readonly<Record<HuaweiApi, { maxSpanSec: number; retentionSec: number }>> = {
+  'stats/traffic/detail': { maxSpanSec: 31 * DAY, retentionSec: 365 * DAY },
+  'stream/traffic': { maxSpanSec: 30 * DAY, retentionSec: 90 * DAY },
+};
 
-function streamsFor(cfg: HuaweiConfig): StreamSpec[] {
-  return cfg.apis.map((api) => ({
-    id: api.replace(/\//g, '_'),
-    api: NAMES[api],
-    rateKey: api,
-    cadence: '*/5 * * * *',
-    cadenceSec: 300,
-    rules: {
-      tiers: [api === 'stats/traffic/detail' ? { granularitySec: G, maxSpanSec: 31 * DAY, retentionSec: 365 * DAY } : { granularitySec: G, maxSpanSec: 30 * DAY, retentionSec: 90 * DAY }],
-      settleSec: cfg.settleMs / 1000,
-    },
-    maxDomainsPerCall: 1,
-  }));
-}
-
-export function buildHuaweiRequest(cfg: Pick<HuaweiConfig, 'endpoint'>, path: string, query: Record<string, string>, ctx: SignContext): HttpRequest {
-  const base = new URL(cfg.endpoint);
-  const { ak = '', sk = '', securityToken, projectId = '' } = ctx.credentials;
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    host: base.host,
-    'x-project-id': projectId,
-    'x-sdk-date': sdkDate(ctx.nowMs),
-    ...(securityToken ? { 'x-security-token': securityToken } : {}),
+function settingsOf(settings: Readonly<Record<string, unknown>>) {
+  const apis = Array.isArray(settings.apis) ? (settings.apis.filter((a) => (HUAWEI_API_IDS as readonly unknown[]).includes(a)) as HuaweiApi[]) : ['stats/traffic/detail' as const];
+  return {
+    endpoint: typeof settings.endpoint === 'string' ? settings.endpoint : '',
+    apis,
+    ratePerSec: typeof settings.ratePerSec === 'number' ? settings.ratePerSec : DEFAULT_RATE,
+    settleMs: typeof settings.settleMs === 'number' ? settings.settleMs : DEFAULT_SETTLE_MS,
   };
-  const authorization = apigAuthorization({ method: 'GET', path, query, headers, body: '' }, ak, sk);
-  const url = new URL(path, base);
-  url.search = Object.keys(query)
-    .sort()
-    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(query[k]!)}`)
-    .join('&');
-  return { method: 'GET', url: url.toString(), headers: { ...headers, authorization } };
 }
 
-export function classifyHuawei(status: number, body: unknown, headers: Readonly<Record<string, string>>): VendorError {
-  const b = (body ?? {}) as { error_code?: string; error_msg?: string; error?: { code?: string; message?: string }; request_id?: string };
-  const code = b.error_code ?? b.error?.code ?? `HTTP${status}`;
-  const message = b.error_msg ?? b.error?.message ?? '';
-  const requestId = headers['x-request-id'] ?? b.request_id;
-  const base = { vendorCode: code, message, ...(requestId ? { requestId } : {}) };
-  if (status === 429 || code === 'APIGW.0308') return { kind: 'throttled', ...base };
-  if (status >= 500) return { kind: 'unavailable', ...base };
-  if (status === 401 || code === 'APIGW.0301') return { kind: 'auth', ...base };
-  if (status === 404) return { kind: 'not_found', ...base };
-  return { kind: 'invalid', ...base };
+function validate(settings: Readonly<Record<string, unknown>>): string[] {
+  const s = settingsOf(settings);
+  return s.apis.length ? [] : [`apis: name at least one of ${HUAWEI_API_IDS.join(', ')}`];
 }
 
-export function parseTraffic(api: HuaweiApi, call: CallSpec, res: HttpResponse): CallOutcome {
-  const body = safeJson(res.body) as Record<string, unknown> | undefined;
-  if (res.status !== 200) return { ok: false, error: classifyHuawei(res.status, body, res.headers) };
-  const requestId = res.headers['x-request-id'];
-  const listKey = api === 'stats/traffic/detail' ? 'data_list' : 'traffic_info';
-  const [valueKey, timeKey] = api === 'stats/traffic/detail' ? ['value', 'time'] : ['traffic', 'timestamp'];
-  const list = body?.[listKey] ?? [];
-  if (!body || !Array.isArray(list)) return { ok: false, error: { kind: 'response', vendorCode: 'MalformedResponse', message: `${listKey} is not a list`, ...(requestId ? { requestId } : {}) } };
-  const samples: Sample[] = [];
-  const badBuckets: string[] = [];
-  const domain = call.domains[0]!;
-  for (const p of list as Record<string, unknown>[]) {
-    const t = typeof p?.[timeKey] === 'string' ? Date.parse(p[timeKey] as string) : NaN;
-    if (!Number.isFinite(t)) {
-      badBuckets.push(`${timeKey} ${JSON.stringify(p?.[timeKey])} is not a time`);
-      continue;
-    }
-    const v = parseNumber(p[valueKey]);
-    if (v === undefined) {
-      badBuckets.push(`${p[timeKey]} ${valueKey} ${JSON.stringify(p[valueKey])} is not a number`);
-      continue;
-    }
-    // The legacy doc's sample labels a period with an unaligned time (21:10:15); the bucket is the 5 minutes it lies in.
-    samples.push({ domain, metric: Metrics.TRAFFIC_BYTES, intervalSec: G, tsSec: alignDown(Math.floor(t / 1000), G), value: v });
-  }
-  return { ok: true, samples, badBuckets };
-}
-
-export function createHuaweiAdapter(cfg: HuaweiConfig): VendorAdapter {
-  const domainPath = `/v1/${encodeURIComponent(cfg.projectId)}/domain`;
+function createAdapter(settings: Readonly<Record<string, unknown>>, account: AccountConfig): VendorAdapter {
+  const s = settingsOf(settings);
+  const streams = s.apis.map(
+    (api): StreamSpec => ({
+      id: api.replace(/\//g, '_'),
+      api: API_NAME[api],
+      rateKey: api,
+      cadence: '*/5 * * * *',
+      cadenceSec: 300,
+      rules: { tiers: [{ granularitySec: G, ...TIER[api] }], settleSec: s.settleMs / 1000 },
+      // Several play domains in one call come back as one merged series.
+      maxDomainsPerCall: 1,
+      metrics: [Metrics.PLAY_TRAFFIC_BYTES],
+      buildCall: (call, ctx) => trafficRequest(api, s.endpoint, call, ctx),
+      parseCall: (call, res) => parseTraffic(api, call, res),
+    }),
+  );
   const discovery: Discovery = {
-    api: 'ShowDomain',
+    api: DOMAIN_API,
     rateKey: 'domain',
-    buildPage: (_cursor, ctx) => buildHuaweiRequest(cfg, domainPath, {}, ctx),
-    parsePage(_cursor, res): PageOutcome {
-      const body = safeJson(res.body) as { domain_info?: unknown } | undefined;
-      if (res.status !== 200) return { ok: false, error: classifyHuawei(res.status, body, res.headers) };
-      if (!Array.isArray(body?.domain_info)) return { ok: false, error: { kind: 'response', vendorCode: 'MalformedResponse', message: 'domain_info is not a list' } };
-      const domains = (body.domain_info as { domain?: unknown; domain_type?: unknown; status?: unknown }[])
-        .filter((d) => typeof d.domain === 'string' && d.domain_type === 'pull' && d.status === 'on')
-        .map((d) => d.domain as string);
-      return { ok: true, domains };
-    },
+    buildPage: (_cursor, ctx) => signedGet(s.endpoint, projectPath('v1', ctx.credentials.projectId ?? '', 'domain'), {}, ctx),
+    parsePage: (_cursor, res) => parseDomains(res),
   };
   return {
+    module: 'huawei',
     vendor: 'huawei',
-    accountKey: hashAccount('huawei', cfg.ak, cfg.projectId, cfg.endpoint),
-    streams: streamsFor(cfg),
-    configuredDomains: cfg.domains,
+    account: account.name,
+    streams,
+    configuredDomains: account.domains,
     discovery,
-    rateLimit: () => cfg.ratePerSec,
-    buildCall(call: CallSpec, ctx: SignContext): HttpRequest {
-      const api = HUAWEI_API_IDS.find((a) => a.replace(/\//g, '_') === call.stream.id)!;
-      const { fromSec, toSec } = call.window;
-      const path = `/${api === 'stats/traffic/detail' ? 'v2' : 'v1'}/${encodeURIComponent(cfg.projectId)}/${api}`;
-      // Start on a boundary, end one second before the next: the buckets of [from, to) and no more.
-      const times = { start_time: isoSeconds(fromSec), end_time: isoSeconds(toSec - 1) };
-      const query = api === 'stats/traffic/detail' ? { play_domains: call.domains.join(','), interval: String(G), ...times } : { domain: call.domains.join(','), ...times };
-      return buildHuaweiRequest(cfg, path, query, ctx);
-    },
-    parseCall(call: CallSpec, res: HttpResponse): CallOutcome {
-      const api = HUAWEI_API_IDS.find((a) => a.replace(/\//g, '_') === call.stream.id)!;
-      return parseTraffic(api, call, res);
-    },
+    rateLimit: () => s.ratePerSec,
   };
 }
+
+export const huaweiModule: VendorModule = {
+  id: 'huawei',
+  vendor: 'huawei',
+  title: 'Huawei Cloud Live (play traffic, not origin)',
+  config,
+  domainsEnv: 'HUAWEI_DOMAINS',
+  domainsDoc: 'play domains; empty: every pull domain of the project that is on, discovered again every hour',
+  validate,
+  createAdapter,
+};

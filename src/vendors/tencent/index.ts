@@ -1,227 +1,152 @@
 /**
- * Tencent Cloud CDN DescribeOriginData, ten metrics (VENDORS.md part B,
- * https://cloud.tencent.com/document/api/228/30986):
- * - times are strings in the request's TimeZone (default UTC+08:00) with no zone in the text; the
- *   interval [StartTime, EndTime] is closed and floored to the granularity; Time labels a bucket's start;
- * - Interval `min` only for spans ≤ 24 h (and not overseas), `5min`/`hour` ≤ 31 days, `day` beyond, 90 days at most;
- * - up to 30 domains per call, with Detail=true for one series per domain, except the status-code
- *   metrics, which do not take Detail: those need a call per domain;
- * - errors come back as HTTP 200 with Response.Error; 20 calls/s.
+ * Tencent Cloud CDN: back-to-origin monitoring (DescribeOriginData, ten metrics) per account and
+ * area. Each (metric, area) is its own stream, tagged with its area; see README.md for the API facts.
  */
-import { Metrics, statusMetric } from '../../metrics/schema.js';
-import { hashAccount } from '../../state/store.js';
-import { parseNumber, safeJson } from '../encode.js';
-import type { CallOutcome, CallSpec, Discovery, HttpRequest, HttpResponse, PageOutcome, Sample, SignContext, StreamSpec, VendorAdapter, VendorError } from '../types.js';
-import { tc3Authorization } from './sign.js';
+import type { AccountConfig, ConfigFragment, Discovery, StreamSpec, VendorAdapter, VendorModule } from '../../kernel/vendor.js';
+import {
+  DOMAINS_API,
+  INTERVAL_SEC,
+  NO_DETAIL,
+  ORIGIN_API,
+  TENCENT_AREAS,
+  TENCENT_INTERVALS,
+  TENCENT_METRIC_IDS,
+  TZ_OFFSET_SEC,
+  declaredMetrics,
+  domainsBody,
+  originDataBody,
+  parseDomainsPage,
+  parseOriginData,
+  signedPost,
+  type TencentArea,
+  type TencentInterval,
+  type TencentMetric,
+} from './api.js';
 
-export const TENCENT_METRIC_IDS = ['flux', 'bandwidth', 'request', 'failRequest', 'failRate', 'statusCode', '2xx', '3xx', '4xx', '5xx'] as const;
-export type TencentMetric = (typeof TENCENT_METRIC_IDS)[number];
-export type TencentInterval = 'min' | '5min' | 'hour' | 'day';
+export { fromBeijing, toBeijing, parseOriginData, classifyCode, TENCENT_METRIC_IDS } from './api.js';
 
-const VERSION = '2018-06-06';
-const SERVICE = 'cdn';
-const API = 'DescribeOriginData';
-const DISCOVERY_API = 'DescribeDomains';
 const DAY = 86_400;
-/** The offset the collector always sends as TimeZone, and formats and parses times in. */
-export const TZ = 'UTC+08:00';
-const TZ_OFFSET_SEC = 8 * 3600;
+/** DescribeOriginData: "默认接口请求频率限制：20次/秒" (seed 003). DescribeDomains documents the same 20/s. */
+const DOCUMENTED_RATE = 20;
+/** Tencent revises recent buckets for about 5 minutes (console delay); 10 minutes is the least re-read tail accepted. */
+const MIN_SETTLE_MS = 600_000;
+/** Domains per call with Detail=true ("最多可一次性查询 30 个加速域名明细"). */
+const MAX_DOMAINS = 30;
 
-const NO_DETAIL: ReadonlySet<string> = new Set(['statusCode', '2xx', '3xx', '4xx', '5xx']);
-const METRIC_NAME: Record<string, string> = {
-  flux: Metrics.TRAFFIC_BYTES,
-  bandwidth: Metrics.BANDWIDTH_BPS,
-  request: Metrics.REQUESTS,
-  failRequest: Metrics.FAILED_REQUESTS,
-  failRate: Metrics.FAIL_RATE_PCT,
+const CADENCE: Readonly<Record<TencentInterval, { cron: string; sec: number }>> = {
+  min: { cron: '* * * * *', sec: 60 },
+  '5min': { cron: '*/5 * * * *', sec: 300 },
+  hour: { cron: '2 * * * *', sec: 3600 },
+  // Daily buckets are read hourly so that yesterday's is final soon after midnight UTC+8.
+  day: { cron: '7 * * * *', sec: 3600 },
+};
+/** Span per call by Interval (DescribeOriginData Interval: min ≤ 24 h, 5min/hour ≤ 31 days, any ≤ 90 days). */
+const MAX_SPAN: Readonly<Record<TencentInterval, number>> = { min: DAY, '5min': 31 * DAY, hour: 31 * DAY, day: 90 * DAY };
+
+const config: ConfigFragment = {
+  endpoint: { doc: 'DescribeOriginData base URL (http allowed, for proxies and tests)', format: 'url', default: 'https://cdn.tencentcloudapi.com', env: 'TENCENT_CDN_ENDPOINT' },
+  secretId: { doc: 'SecretId', format: 'string', default: '', env: 'TENCENTCLOUD_SECRET_ID', credential: true },
+  secretKey: { doc: 'SecretKey', format: 'string', default: '', env: 'TENCENTCLOUD_SECRET_KEY', credential: true, secret: true },
+  sessionToken: { doc: 'STS session token (temporary credentials)', format: 'string', default: '', env: 'TENCENTCLOUD_SESSION_TOKEN', credential: true, secret: true, optional: true },
+  metrics: { doc: 'DescribeOriginData metrics to collect', format: { subsetOf: TENCENT_METRIC_IDS }, default: [...TENCENT_METRIC_IDS] },
+  interval: { doc: 'bucket length: min (mainland only), 5min, hour, day (buckets at 00:00 UTC+8)', format: { oneOf: TENCENT_INTERVALS }, default: '5min' },
+  areas: { doc: 'service areas, each collected separately and tagged `area`', format: { subsetOf: TENCENT_AREAS }, default: ['mainland'], perAccount: true },
+  area: { doc: 'shorthand for a one-area `areas` (empty: use `areas`)', format: { oneOf: ['', ...TENCENT_AREAS] }, default: '', perAccount: true },
+  ratePerSec: { doc: 'DescribeOriginData calls per second per account (documented: 20)', format: 'positive-number', default: DOCUMENTED_RATE },
+  settleMs: { doc: 'how long Tencent may still revise a bucket: the re-read tail (at least 600000)', format: 'positive-int', default: MIN_SETTLE_MS },
 };
 
-const INTERVAL: Record<TencentInterval, { g: number; maxSpanSec: number; cadence: string; cadenceSec: number }> = {
-  min: { g: 60, maxSpanSec: DAY, cadence: '* * * * *', cadenceSec: 60 },
-  '5min': { g: 300, maxSpanSec: 31 * DAY, cadence: '*/5 * * * *', cadenceSec: 300 },
-  hour: { g: 3600, maxSpanSec: 31 * DAY, cadence: '2 * * * *', cadenceSec: 3600 },
-  day: { g: DAY, maxSpanSec: 90 * DAY, cadence: '7 * * * *', cadenceSec: 3600 },
-};
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
 
-export interface TencentConfig {
-  readonly endpoint: string;
-  readonly secretId: string;
-  readonly domains: readonly string[];
-  readonly metrics: readonly TencentMetric[];
-  readonly interval: TencentInterval;
-  readonly area: 'mainland' | 'overseas';
-  readonly ratePerSec: number;
-  readonly settleMs: number;
+/**
+ * The areas of one account: its own `area`/`areas` when it sets either, else the vendor's. `area`
+ * is a shorthand for `areas: [area]`; both given and different is a problem.
+ */
+export function areasOf(settings: Readonly<Record<string, unknown>>, account: AccountConfig): { areas: TencentArea[]; problem?: string } {
+  const own = account.values.area !== undefined || account.values.areas !== undefined;
+  const src = own ? account.values : settings;
+  const one = str(src.area);
+  const many = list(src.areas) ?? (own ? undefined : ['mainland']);
+  const dedup = (xs: readonly string[]) => TENCENT_AREAS.filter((a) => xs.includes(a));
+  if (one) {
+    // The top-level `areas` always holds at least its default; only a different explicit list conflicts.
+    const conflicts = many !== undefined && !(many.length === 1 && many[0] === one) && !(!own && many.length === 1 && many[0] === 'mainland');
+    return conflicts ? { areas: dedup([one]), problem: `area: "${one}" and areas ${JSON.stringify(many)} disagree; set one of them` } : { areas: dedup([one]) };
+  }
+  const areas = dedup(many ?? []);
+  return areas.length ? { areas } : { areas, problem: `areas: name at least one of ${TENCENT_AREAS.join(', ')}` };
 }
 
-/** `2026-11-20 08:00:00` in UTC+8 for an epoch second. */
-export function toBeijing(sec: number): string {
-  return new Date((sec + TZ_OFFSET_SEC) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+function settingsOf(settings: Readonly<Record<string, unknown>>) {
+  return {
+    endpoint: str(settings.endpoint),
+    metrics: (list(settings.metrics) ?? [...TENCENT_METRIC_IDS]) as TencentMetric[],
+    interval: (str(settings.interval) || '5min') as TencentInterval,
+    ratePerSec: typeof settings.ratePerSec === 'number' ? settings.ratePerSec : DOCUMENTED_RATE,
+    settleMs: typeof settings.settleMs === 'number' ? settings.settleMs : MIN_SETTLE_MS,
+  };
 }
 
-/** The epoch second of a UTC+8 `YYYY-MM-DD hh:mm:ss`; NaN when it is not one. */
-export function fromBeijing(s: string): number {
-  if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(s)) return NaN;
-  return Date.parse(`${s.replace(' ', 'T')}+08:00`) / 1000;
+function validate(settings: Readonly<Record<string, unknown>>, account: AccountConfig): string[] {
+  const s = settingsOf(settings);
+  const { areas, problem } = areasOf(settings, account);
+  const problems: string[] = problem ? [problem] : [];
+  if (s.interval === 'min' && areas.includes('overseas')) problems.push('interval: "min" is not served for the area "overseas"; use 5min');
+  if (s.settleMs < MIN_SETTLE_MS) problems.push(`settleMs: ${s.settleMs} is shorter than the ${MIN_SETTLE_MS} ms Tencent may still revise a bucket`);
+  if (s.metrics.length === 0) problems.push(`metrics: name at least one of ${TENCENT_METRIC_IDS.join(', ')}`);
+  return problems;
 }
 
-/** Maps a metric of the answer (`flux`, `2xx`, `404`) to the contract's metric name. */
-export function contractMetric(name: string): string | undefined {
-  if (METRIC_NAME[name]) return METRIC_NAME[name];
-  if (/^[1-5]xx$/i.test(name) || /^[1-5]\d\d$/.test(name)) return statusMetric(name);
-  return undefined;
-}
-
-function streamsFor(cfg: TencentConfig): StreamSpec[] {
-  const iv = INTERVAL[cfg.interval];
-  return cfg.metrics.map((m) => ({
-    id: `${m}-${cfg.interval}-${cfg.area}`,
-    api: `${API} ${m}`,
-    rateKey: API,
-    cadence: iv.cadence,
-    cadenceSec: iv.cadenceSec,
-    rules: {
-      // Retention of this API is not documented; its span limit is 90 days, so that is what is asked.
-      tiers: [{ granularitySec: iv.g, maxSpanSec: iv.maxSpanSec, retentionSec: 90 * DAY, ...(iv.g === DAY ? { alignOffsetSec: -TZ_OFFSET_SEC } : {}) }],
-      settleSec: cfg.settleMs / 1000,
-    },
-    maxDomainsPerCall: NO_DETAIL.has(m) ? 1 : 30,
-  }));
-}
-
-function sign(cfg: TencentConfig, action: string, body: string, ctx: SignContext): HttpRequest {
-  const url = new URL('/', cfg.endpoint);
-  const ts = Math.floor(ctx.nowMs / 1000);
-  const { secretId = '', secretKey = '', sessionToken } = ctx.credentials;
-  const contentType = 'application/json';
-  const authorization = tc3Authorization(
-    { method: 'POST', host: url.hostname, path: '/', query: '', contentType, payload: body, timestampSec: ts, service: SERVICE },
-    secretId,
-    secretKey,
+function createAdapter(settings: Readonly<Record<string, unknown>>, account: AccountConfig): VendorAdapter {
+  const s = settingsOf(settings);
+  const { areas } = areasOf(settings, account);
+  const g = INTERVAL_SEC[s.interval];
+  const streams: StreamSpec[] = areas.flatMap((area) =>
+    s.metrics.map(
+      (metric): StreamSpec => ({
+        id: `${metric}-${s.interval}-${area}`,
+        api: `${ORIGIN_API} ${metric} ${area}`,
+        rateKey: ORIGIN_API,
+        cadence: CADENCE[s.interval].cron,
+        cadenceSec: CADENCE[s.interval].sec,
+        rules: {
+          // History is not documented for this API; its span limit is 90 days, so that is what is asked.
+          tiers: [{ granularitySec: g, maxSpanSec: MAX_SPAN[s.interval], retentionSec: 90 * DAY, ...(s.interval === 'day' ? { alignOffsetSec: -TZ_OFFSET_SEC } : {}) }],
+          settleSec: s.settleMs / 1000,
+        },
+        maxDomainsPerCall: NO_DETAIL.has(metric) ? 1 : MAX_DOMAINS,
+        area,
+        metrics: declaredMetrics(metric),
+        buildCall: (call, ctx) => signedPost(s.endpoint, ORIGIN_API, originDataBody(metric, s.interval, area, call), ctx),
+        parseCall: (call, res) => parseOriginData(metric, call, res),
+      }),
+    ),
   );
-  return {
-    method: 'POST',
-    url: url.toString(),
-    headers: {
-      // The official signer signs the host name without a port; sending exactly that as Host keeps
-      // the signature valid for a server that checks against the Host header too (proxies, tests).
-      host: url.hostname,
-      'content-type': contentType,
-      'x-tc-action': action,
-      'x-tc-version': VERSION,
-      'x-tc-timestamp': String(ts),
-      ...(sessionToken ? { 'x-tc-token': sessionToken } : {}),
-      authorization,
-    },
-    body,
-  };
-}
-
-const RETRY_UNAVAILABLE = /^(InternalError|ServiceUnavailable|ResourceUnavailable)/;
-
-export function classifyTencent(status: number, body: unknown): VendorError | undefined {
-  const r = (body as { Response?: { Error?: { Code?: string; Message?: string }; RequestId?: string } } | undefined)?.Response;
-  if (status !== 200 && !r?.Error) {
-    return { kind: status >= 500 || status === 429 ? (status === 429 ? 'throttled' : 'unavailable') : 'invalid', vendorCode: `HTTP${status}`, message: '' };
-  }
-  if (!r) return { kind: 'response', vendorCode: 'MalformedResponse', message: 'no Response object' };
-  if (!r.Error) return undefined;
-  const code = r.Error.Code ?? 'UnknownError';
-  const base = { vendorCode: code, message: r.Error.Message ?? '', ...(r.RequestId ? { requestId: r.RequestId } : {}) };
-  if (code.startsWith('RequestLimitExceeded')) return { kind: 'throttled', ...base };
-  if (RETRY_UNAVAILABLE.test(code)) return { kind: 'unavailable', ...base };
-  if (code === 'AuthFailure.SignatureExpire') return { kind: 'clock', ...base };
-  if (code.startsWith('AuthFailure')) return { kind: 'auth', ...base };
-  if (code.startsWith('ResourceNotFound')) return { kind: 'not_found', ...base };
-  return { kind: 'invalid', ...base };
-}
-
-export function parseOriginData(call: CallSpec, res: HttpResponse): CallOutcome {
-  const body = safeJson(res.body);
-  const err = classifyTencent(res.status, body);
-  if (err) return { ok: false, error: err };
-  const r = (body as { Response: { Data?: unknown; RequestId?: string } }).Response;
-  const requestId = r.RequestId;
-  const bad = (message: string): CallOutcome => ({ ok: false, error: { kind: 'response', vendorCode: 'MalformedResponse', message, ...(requestId ? { requestId } : {}) } });
-  if (!Array.isArray(r.Data)) return bad('Response.Data is not a list');
-  const g = call.window.granularitySec;
-  // Interval comes as a name (`5min`) or, in the doc's example, as minutes (5).
-  const served = (r as { Interval?: unknown }).Interval;
-  const servedSec = typeof served === 'number' ? served * 60 : typeof served === 'string' ? INTERVAL[served as TencentInterval]?.g : undefined;
-  if (servedSec !== undefined && servedSec !== g) return bad(`Interval ${String(served)} where ${g} s was asked for`);
-  const samples: Sample[] = [];
-  const badBuckets: string[] = [];
-  const single = call.domains.length === 1 ? call.domains[0] : undefined;
-  for (const item of r.Data as { Resource?: unknown; OriginData?: unknown }[]) {
-    const resource = typeof item?.Resource === 'string' ? item.Resource : '';
-    // One domain asked without Detail comes back under its own name, or merged names; it is that domain's series.
-    const domain = call.domains.includes(resource) ? resource : single;
-    if (!domain) continue;
-    if (!Array.isArray(item.OriginData)) return bad('OriginData is not a list');
-    for (const od of item.OriginData as { Metric?: unknown; DetailData?: unknown }[]) {
-      const metric = typeof od?.Metric === 'string' ? contractMetric(od.Metric) : undefined;
-      if (!metric) continue;
-      if (!Array.isArray(od.DetailData)) return bad(`DetailData of ${String(od.Metric)} is not a list`);
-      for (const p of od.DetailData as { Time?: unknown; Value?: unknown }[]) {
-        const ts = typeof p?.Time === 'string' ? fromBeijing(p.Time) : NaN;
-        if (!Number.isFinite(ts)) {
-          badBuckets.push(`${String(od.Metric)} Time ${JSON.stringify(p?.Time)} is not a time`);
-          continue;
-        }
-        const v = parseNumber(p.Value);
-        if (v === undefined) badBuckets.push(`${String(od.Metric)} ${p.Time} Value ${JSON.stringify(p.Value)} is not a number`);
-        else samples.push({ domain, metric, intervalSec: g, tsSec: ts, value: v });
-      }
-    }
-  }
-  return { ok: true, samples, badBuckets };
-}
-
-export function createTencentAdapter(cfg: TencentConfig): VendorAdapter {
-  const limit = 1000;
   const discovery: Discovery = {
-    api: DISCOVERY_API,
-    rateKey: DISCOVERY_API,
-    buildPage: (cursor, ctx) => sign(cfg, DISCOVERY_API, JSON.stringify({ Offset: cursor, Limit: limit, Filters: [{ Name: 'status', Value: ['online'] }] }), ctx),
-    parsePage(cursor, res): PageOutcome {
-      const body = safeJson(res.body);
-      const err = classifyTencent(res.status, body);
-      if (err) return { ok: false, error: err };
-      const r = (body as { Response: { Domains?: unknown; TotalNumber?: unknown } }).Response;
-      if (!Array.isArray(r.Domains)) return { ok: false, error: { kind: 'response', vendorCode: 'MalformedResponse', message: 'Response.Domains is not a list' } };
-      // A global domain serves both areas; a mainland-only one has no overseas data and vice versa.
-      const domains = (r.Domains as { Domain?: unknown; Status?: unknown; Area?: unknown }[])
-        .filter((d) => typeof d.Domain === 'string' && (d.Status === undefined || d.Status === 'online'))
-        .filter((d) => d.Area === undefined || d.Area === 'global' || d.Area === cfg.area)
-        .map((d) => d.Domain as string);
-      const total = parseNumber(r.TotalNumber) ?? 0;
-      const next = cursor + limit;
-      return { ok: true, domains, ...((r.Domains as unknown[]).length > 0 && next < total ? { next } : {}) };
-    },
+    api: DOMAINS_API,
+    rateKey: DOMAINS_API,
+    buildPage: (cursor, ctx) => signedPost(s.endpoint, DOMAINS_API, domainsBody(cursor), ctx),
+    parsePage: parseDomainsPage,
   };
   return {
+    module: 'tencent',
     vendor: 'tencent',
-    accountKey: hashAccount('tencent', cfg.secretId, cfg.endpoint, cfg.area),
-    streams: streamsFor(cfg),
-    configuredDomains: cfg.domains,
+    account: account.name,
+    streams,
+    configuredDomains: account.domains,
     discovery,
-    rateLimit: (key) => (key === API ? cfg.ratePerSec : 20),
-    buildCall(call: CallSpec, ctx: SignContext): HttpRequest {
-      const metric = call.stream.id.split('-')[0]!;
-      const { fromSec, toSec, granularitySec: g } = call.window;
-      // Closed interval, floored to the granularity: the last bucket's start is the end.
-      const body: Record<string, unknown> = {
-        StartTime: toBeijing(fromSec),
-        EndTime: toBeijing(toSec - g),
-        Metric: metric,
-        Domains: call.domains,
-        Interval: cfg.interval,
-        Area: cfg.area,
-        TimeZone: TZ,
-      };
-      if (!NO_DETAIL.has(metric)) body.Detail = true;
-      return sign(cfg, API, JSON.stringify(body), ctx);
-    },
-    parseCall: parseOriginData,
+    rateLimit: (key) => (key === ORIGIN_API ? s.ratePerSec : DOCUMENTED_RATE),
   };
 }
+
+export const tencentModule: VendorModule = {
+  id: 'tencent',
+  vendor: 'tencent',
+  title: 'Tencent Cloud CDN (DescribeOriginData)',
+  config,
+  domainsEnv: 'TENCENT_DOMAINS',
+  domainsDoc: 'domains; empty: every online domain of the account (DescribeDomains), discovered again every hour',
+  validate,
+  createAdapter,
+};

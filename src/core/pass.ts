@@ -1,0 +1,299 @@
+/**
+ * One pass of one stream of one account: plan, fetch, check, dedupe, write, and only then move the
+ * checkpoints. The pieces are pure (plan.ts, validate.ts, checkpoint.ts); this only orchestrates.
+ * Fetching the next chunk of calls overlaps writing the previous one; commits follow acks in order.
+ */
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import { VENDOR_ERROR_POLICY, describeError, CollectorError, type VendorError } from '../kernel/errors.js';
+import { pointKey, type Point, type Sample } from '../kernel/schema.js';
+import { isoSeconds, type Window } from '../kernel/time.js';
+import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
+import type { CheckpointStore, DomainState, GapEntry, PassSummary, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
+import { exchange, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
+import { newProgress, nextDomainState, type DomainProgress } from './checkpoint.js';
+import { groupJobs, planDomain, type DomainPlan, type PassMode } from './plan.js';
+import { checkSamples, tailKey } from './validate.js';
+import { finalHorizon } from './window.js';
+
+export type { PassMode };
+
+export interface PassDeps extends CallDeps {
+  readonly sink: Sink;
+  readonly store: CheckpointStore;
+  readonly recovery?: RecoverySource;
+  /** One line on stderr, for the user. */
+  readonly report: (line: string) => void;
+  /** Lines already reported by this process: each is reported once, then only logged. */
+  readonly reported: Set<string>;
+}
+
+export interface PassSettings extends CallSettings {
+  readonly concurrency: number;
+  readonly initialLookbackMs: number;
+  readonly giveUpAfterMs: number;
+  readonly recoverFromInflux: boolean;
+}
+
+export class PassFailed extends Error {
+  constructor(
+    message: string,
+    readonly summary: PassSummary,
+    /** Already reported line by line (vendor failures, unusable buckets): nothing more to print. */
+    readonly reported: boolean,
+    readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+interface CallResult {
+  readonly call: CallSpec;
+  readonly refetch: boolean;
+  readonly samples?: Sample[];
+  readonly unusable?: { sample: Sample; reason: string }[];
+  readonly error?: VendorError;
+}
+
+/**
+ * Runs one pass. Resolves with a summary when every planned window was written; throws PassFailed
+ * (after committing what did succeed) when a window failed, a bucket was unusable or refused, or the
+ * sink gave up.
+ */
+export async function runPass(
+  deps: PassDeps,
+  settings: PassSettings,
+  adapter: VendorAdapter,
+  stream: StreamSpec,
+  domains: readonly string[],
+  mode: PassMode,
+  /** Stop: no new calls; calls in flight are abandoned, their windows wait for the next pass. */
+  signal?: AbortSignal,
+  /** Aborts writes already sent (the end of the stop grace period); without it they are awaited. */
+  writeSignal?: AbortSignal,
+): Promise<PassSummary> {
+  const ref: StreamRef = { module: adapter.module, account: adapter.account, stream: stream.id };
+  const log = deps.logger.child({ vendor: adapter.module, account: adapter.account, stream: stream.id });
+  const nowSec = Math.floor(deps.clock.now() / 1000);
+  const state: StreamState = await deps.store.load(ref);
+  const horizon = finalHorizon(nowSec, stream.rules);
+  const summary: PassSummary = { windows: 0, calls: 0, written: 0, unchanged: 0, refused: 0, retries: 0, failedCalls: 0, unusable: 0, owed: 0, gaps: 0, domains: domains.length };
+  const g0 = stream.rules.tiers[0].granularitySec;
+
+  const recovered = mode.kind === 'collect' && settings.recoverFromInflux ? await recover(deps, adapter, stream, domains.filter((d) => !state.has(d)), horizon, log) : new Map<string, number>();
+  const plans = new Map<string, DomainPlan>();
+  const notes = new Map<string, string[]>();
+  for (const d of domains) {
+    const r = recovered.get(d);
+    const p = planDomain({ domain: d, nowSec, mode, state: state.get(d), ...(r !== undefined ? { recoveredFromSec: Math.min(r + g0, horizon) } : {}), initialLookbackSec: Math.floor(settings.initialLookbackMs / 1000), rules: stream.rules });
+    plans.set(d, p);
+    if (p.lost) {
+      const text = mode.kind === 'collect' ? `buckets from ${isoSeconds(p.lost.fromSec)} to ${isoSeconds(p.lost.toSec)} are older than the vendor keeps; they cannot be collected any more` : `${isoSeconds(p.lost.fromSec)} to ${isoSeconds(p.lost.toSec)} is older than the vendor serves for this API; skipped`;
+      notes.set(text, [...(notes.get(text) ?? []), d]);
+    }
+  }
+  for (const [text, ds] of notes) reportOnce(deps, log, `${adapter.module} ${stream.api} ${ds.length <= 3 ? ds.join(',') : `${ds.length} domains`}: ${text} (account ${adapter.account})`);
+
+  const prevAtStart = new Map<string, DomainState | undefined>(domains.map((d) => [d, state.get(d)]));
+  const progress = new Map<string, DomainProgress>(domains.map((d) => [d, newProgress()]));
+  const jobs = groupJobs([...plans.values()], stream.maxDomainsPerCall);
+  deps.telemetry?.onPlanned?.(adapter.module, stream.id, jobs.reduce((n, j) => n + j.windows.length, 0));
+  const limit = pLimit(settings.concurrency);
+  const blockedDomains = new Set<string>();
+  let accountFailure: string | undefined;
+  let sinkError: unknown;
+  let problems = 0;
+
+  const transition = (d: string, giveUp: boolean) => {
+    const t = nextDomainState({ prev: prevAtStart.get(d), plan: plans.get(d)!, progress: progress.get(d)!, mode, nowSec, horizonSec: horizon, rules: stream.rules, ...(giveUp ? { giveUpAfterSec: settings.giveUpAfterMs / 1000 } : {}) });
+    if (t.state) state.set(d, t.state);
+    return t;
+  };
+
+  // Calls go wave by wave (the n-th window of every job), in chunks: a chunk is fetched while the
+  // previous one is written and committed, so memory holds two chunks however many domains there are.
+  const waves = Math.max(0, ...jobs.map((j) => j.windows.length));
+  const chunkSize = Math.max(32, settings.concurrency * 4);
+  let writing: Promise<void> = Promise.resolve();
+
+  const writeAndCommit = async (results: CallResult[]): Promise<void> => {
+    const fresh = new Map<string, Point>();
+    for (const r of results) {
+      for (const s of r.samples ?? []) {
+        const p: Point = { ...s, vendor: adapter.vendor, account: adapter.account, ...(stream.area ? { area: stream.area } : {}) };
+        fresh.set(pointKey(p), p);
+      }
+    }
+    const toWrite: Point[] = [];
+    const unchanged: Point[] = [];
+    for (const p of fresh.values()) {
+      const prev = state.get(p.domain)?.tail.get(tailKey(p.metric, p.intervalSec, p.tsSec));
+      (prev !== undefined && prev === p.value ? unchanged : toWrite).push(p);
+    }
+    const res = await deps.sink.write(toWrite, writeSignal);
+    summary.written += res.written;
+    summary.unchanged += unchanged.length;
+    summary.refused += res.refused.length;
+    const refused = new Map<string, string>();
+    for (const rp of res.refused) {
+      refused.set(`${rp.point.domain}|${tailKey(rp.point.metric, rp.point.intervalSec, rp.point.tsSec)}`, rp.reason);
+      reportOnce(deps, log, `${adapter.module} ${stream.api} ${rp.point.domain}: InfluxDB refused ${rp.point.metric} at ${isoSeconds(rp.point.tsSec)}: ${rp.reason}; fetched again later (account ${adapter.account})`);
+    }
+    if (res.refused.length) problems++;
+    // Acknowledged: now the checkpoints may move.
+    const touched = new Set<string>();
+    for (const r of results) {
+      for (const d of r.call.domains) {
+        const pr = progress.get(d)!;
+        touched.add(d);
+        if (r.error) {
+          const scope = VENDOR_ERROR_POLICY[r.error.kind].scope;
+          pr.lastError = vendorErrorLine(adapter.module, stream.api, adapter.account, [d], r.error);
+          if (scope === 'window') {
+            pr.failed.push({ window: r.call.window, reason: `${r.error.vendorCode} ${r.error.message}`.trim() });
+            if (!r.refetch && !pr.blocked) pr.doneInOrder++;
+          } else if (!r.refetch) pr.blocked = true;
+          continue;
+        }
+        pr.fetched.push(r.call.window);
+        if (!r.refetch && !pr.blocked) pr.doneInOrder++;
+      }
+      for (const u of r.unusable ?? []) {
+        progress.get(u.sample.domain)!.owed.set(tailKey(u.sample.metric, u.sample.intervalSec, u.sample.tsSec), `unusable value ${u.reason}`);
+      }
+    }
+    for (const p of [...toWrite, ...unchanged]) {
+      const k = tailKey(p.metric, p.intervalSec, p.tsSec);
+      const rk = `${p.domain}|${k}`;
+      if (refused.has(rk)) progress.get(p.domain)!.owed.set(k, `refused by InfluxDB: ${refused.get(rk)}`);
+      else progress.get(p.domain)!.written.set(k, p.value);
+    }
+    const changed = new Map<string, DomainState>();
+    for (const d of touched) {
+      const t = transition(d, false);
+      if (t.state) changed.set(d, t.state);
+    }
+    if (changed.size) await deps.store.commit(ref, changed);
+    deps.telemetry?.onWindowsDone?.(adapter.module, stream.id, results.length);
+  };
+
+  for (let wave = 0; wave < waves && !sinkError && !accountFailure; wave++) {
+    const calls: { call: CallSpec; refetch: boolean }[] = [];
+    for (const j of jobs) {
+      const w = j.windows[wave];
+      if (!w) continue;
+      const live = j.domains.filter((d) => !blockedDomains.has(d));
+      if (live.length) calls.push({ call: { stream, domains: live, window: w, finalBeforeSec: horizon }, refetch: j.refetch });
+    }
+    for (let c = 0; c < calls.length && !sinkError && !accountFailure; c += chunkSize) {
+      if (signal?.aborted) break;
+      const chunk = calls.slice(c, c + chunkSize);
+      summary.windows += chunk.length;
+      const results = await Promise.all(chunk.map((x) => limit(() => fetchOne(x.call, x.refetch))));
+      // Stopping: what was fetched completely is still written; calls cut short are abandoned quietly.
+      await writing;
+      if (sinkError) break;
+      const kept = results.filter((r) => r.error?.vendorCode !== 'Stopped');
+      writing = writeAndCommit(kept).catch((err: unknown) => {
+        sinkError = err;
+      });
+    }
+  }
+  await writing;
+
+  async function fetchOne(call: CallSpec, refetch: boolean): Promise<CallResult> {
+    if (accountFailure) return { call, refetch, error: { kind: 'unavailable', vendorCode: 'Stopped', message: 'stopped' } };
+    const out = await exchange(deps, settings, adapter, stream.api, stream.rateKey, summary, signal, (ctx) => stream.buildCall(call, ctx), (res) => {
+      const parsed = stream.parseCall(call, res);
+      if (!parsed.ok) return parsed;
+      const checked = checkSamples(call, parsed.samples);
+      if (!checked.ok) return { ok: false as const, error: { kind: 'malformed' as const, vendorCode: 'Malformed', message: checked.message } };
+      return { ok: true as const, checked };
+    });
+    if (!out.ok) {
+      if (out.error.vendorCode === 'Stopped') return { call, refetch, error: out.error };
+      summary.failedCalls++;
+      problems++;
+      const scope = VENDOR_ERROR_POLICY[out.error.kind].scope;
+      reportOnce(deps, log, vendorErrorLine(adapter.module, stream.api, adapter.account, call.domains, out.error), `${adapter.module}|${adapter.account}|${stream.api}|${call.domains.join(',')}|${out.error.vendorCode}`);
+      if (scope === 'account') accountFailure = out.error.vendorCode;
+      if (scope !== 'window') for (const d of call.domains) blockedDomains.add(d);
+      return { call, refetch, error: out.error };
+    }
+    const { usable, unusable } = out.checked;
+    if (unusable.length) {
+      summary.unusable += unusable.length;
+      problems++;
+      for (const u of unusable) {
+        reportOnce(deps, log, `${adapter.module} ${stream.api} ${u.sample.domain}: unusable value at ${isoSeconds(u.sample.tsSec)} ${u.sample.metric}: ${u.reason}; not written, fetched again later (account ${adapter.account})`);
+      }
+    }
+    return { call, refetch, samples: usable, unusable };
+  }
+
+  // Domains a stop, a sink failure or an account failure kept from their windows keep their checkpoint.
+  for (const [d, p] of plans) {
+    const pr = progress.get(d)!;
+    if (pr.doneInOrder < p.windows.length) pr.blocked = true;
+  }
+  // Last transition of the pass: owed buckets past their time go into the gap ledger, reported once more.
+  if (!sinkError) {
+    const changed = new Map<string, DomainState>();
+    const gaps: GapEntry[] = [];
+    for (const d of domains) {
+      const t = transition(d, true);
+      if (!t.gaps.length) continue;
+      if (t.state) changed.set(d, t.state);
+      for (const g of t.gaps) {
+        gaps.push({ module: adapter.module, vendor: adapter.vendor, account: adapter.account, stream: stream.id, domain: d, metric: g.metric, intervalSec: g.intervalSec, fromSec: g.fromSec, toSec: g.toSec, reason: g.reason, recordedAtSec: nowSec });
+        deps.report(`${adapter.module} ${stream.api} ${d}: gap ${g.metric} ${isoSeconds(g.fromSec)} to ${isoSeconds(g.toSec)} recorded in the gap ledger after collect.giveUpAfterMs: ${g.reason} (account ${adapter.account})`);
+      }
+    }
+    if (gaps.length) {
+      await deps.store.recordGaps(gaps);
+      await deps.store.commit(ref, changed);
+      summary.gaps += gaps.length;
+    }
+  }
+
+  let newest: number | undefined;
+  for (const d of domains) {
+    const s = state.get(d);
+    if (s) {
+      summary.owed += s.owed.size + s.owedWindows.length;
+      if (newest === undefined || s.finalEndSec > newest) newest = s.finalEndSec;
+    }
+  }
+  if (newest !== undefined) summary.finalEndSec = newest;
+
+  if (sinkError) throw new PassFailed(describeError(sinkError), summary, false, sinkError);
+  if (signal?.aborted && [...plans.values()].some((p) => progress.get(p.domain)!.doneInOrder < p.windows.length)) throw new PassFailed('stopped before the pass finished', summary, true);
+  if (problems) throw new PassFailed(`${adapter.module} ${stream.api}: the pass had failures (each reported above)`, summary, true);
+  return summary;
+}
+
+async function recover(deps: PassDeps, adapter: VendorAdapter, stream: StreamSpec, domains: string[], horizon: number, log: Logger): Promise<Map<string, number>> {
+  if (!domains.length || !deps.recovery) return new Map();
+  try {
+    return await deps.recovery.newestBuckets({ vendor: adapter.vendor, account: adapter.account, ...(stream.area ? { area: stream.area } : {}), metrics: stream.metrics, intervalSec: stream.rules.tiers[0].granularitySec, domains });
+  } catch (err) {
+    const line = `${adapter.module} ${stream.api}: could not read the newest buckets from InfluxDB to resume ${domains.length} domain(s) without a checkpoint: ${describeError(err)}; starting collect.initialLookbackMs back (account ${adapter.account})`;
+    reportOnce(deps, log, line);
+    void horizon;
+    return new Map();
+  }
+}
+
+/** Reports a problem the first time it is seen (by key), then only logs it at debug. */
+export function reportOnce(deps: Pick<PassDeps, 'reported' | 'report'>, log: Logger, line: string, key = line): void {
+  if (deps.reported.has(key)) {
+    log.debug(line);
+    return;
+  }
+  deps.reported.add(key);
+  log.error(line);
+  deps.report(line);
+}
+
+export { CollectorError };
+export type { Window };
