@@ -311,15 +311,16 @@ async function execute(
   const writeRetryMaxMs = command === 'run' ? Math.max(config.influx.writeRetryMaxMs, 60_000) : config.influx.writeRetryMaxMs;
   const random = Math.random;
   const report = (line: string) => io.stderr(line);
-  const sink = createSink(config.influx, { clock, random, telemetry, retryMaxMs: writeRetryMaxMs, logger: logger.child({ component: 'sink' }) });
+  const sink = createSink(config.influx, { clock, random, telemetry, retryMaxMs: writeRetryMaxMs, report: (line) => logger.warn(line) });
   const store = new FileCheckpointStore(config.state.dir, { nowSec: () => Math.floor(clock.now() / 1000) });
   const credentials = credentialProvider(chosen, io.env, readFile, logger);
+  const recovery = createRecovery(config.influx, { clock });
   const deps: PassDeps = {
     clock,
     http: new AxiosHttpClient(createAxios(), clock),
     sink,
     store,
-    recovery: createRecovery(config.influx, { clock }),
+    ...(recovery ? { recovery } : {}),
     logger,
     pacers: new PacerRegistry(clock),
     credentials,
