@@ -68,12 +68,13 @@ export class LineEncoder {
 
   /** One request body: points [from, to), one line each, no trailing newline. */
   body(points: readonly Point[], from: number, to: number): string {
-    let out = '';
+    // Lines joined once: cheaper than growing one string (bench/write-path.ts).
+    const lines = new Array<string>(to - from);
     for (let i = from; i < to; i++) {
       const p = points[i]!;
-      out += `${i === from ? '' : '\n'}${this.#prefix(p)}${formatFloat(p.value)} ${p.tsSec}`;
+      lines[i - from] = this.#prefix(p) + formatFloat(p.value) + ' ' + p.tsSec;
     }
-    return out;
+    return lines.join('\n');
   }
 
   /** Forgets the remembered series (it holds the last point alive). */
