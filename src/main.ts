@@ -22,7 +22,8 @@ import type { Credentials, KeySpec, VendorAdapter, VendorModule } from './kernel
 import { AxiosHttpClient, createAxios } from './http/client.js';
 import { createLogger } from './log.js';
 import type { Clock, CredentialProvider } from './ports.js';
-import { createSink, createRecovery } from './sink/index.js';
+import { createSink, createRecovery, createPointSource } from './sink/index.js';
+import { verifyRange } from './core/verify.js';
 import { FileCheckpointStore, acquireStateLock, readStatus, formatStatus, statusExitCode } from './state/index.js';
 import { startStatusServer, type StatusServer } from './status/server.js';
 import { CollectorMetrics } from './status/metrics.js';
@@ -315,7 +316,7 @@ async function execute(
   const sink = createSink(config.influx, { clock, random, telemetry, retryMaxMs: writeRetryMaxMs, report: (line) => logger.warn(line) });
   const store = new FileCheckpointStore(config.state.dir, { nowSec: () => Math.floor(clock.now() / 1000), note: (line) => io.stderr(line) });
   const credentials = credentialProvider(chosen, io.env, readFile, logger);
-  const recovery = createRecovery(config.influx, { clock });
+  const recovery = config.state.recoverFromInflux ? createRecovery(config.influx) : undefined;
   const deps: PassDeps = {
     clock,
     http: new AxiosHttpClient(createAxios(), clock),
@@ -332,7 +333,8 @@ async function execute(
     report,
   };
   const settings = passSettings(config, command);
-  const runner = new Runner(deps, settings, adaptersOf(chosen), {
+  const adapters = adaptersOf(chosen);
+  const runner = new Runner(deps, settings, adapters, {
     discoveryIntervalMs: config.collect.discoveryIntervalMs,
     stopGraceMs: config.collect.stopGraceMs,
     ...(config.shard.count > 1 ? { shard: { count: config.shard.count, index: shardIndex } } : {}),
@@ -352,8 +354,10 @@ async function execute(
       return r.ok ? 0 : 1;
     }
     if (command === 'verify') {
-      io.stderr('verify: not built yet');
-      return 2;
+      const r = await verifyRange({ ...deps, points: createPointSource(config.influx) }, settings, adapters, (a) => runner.domainsOf(a), range!, runner.stopSignal);
+      for (const line of r.lines) io.stdout(`${line}\n`);
+      for (const line of r.failures) io.stderr(line);
+      return r.differs ? 1 : 0;
     }
     // run
     if (config.http.port) status = await startStatusServer({ host: config.http.host, port: config.http.port, health: () => runner.health(), metrics, clock, logger });
@@ -392,6 +396,7 @@ async function execute(
     return 0;
   } finally {
     await status?.close();
+    await store.close();
     await release?.();
   }
 }
