@@ -4,6 +4,7 @@
  * tencentcloud-sdk-nodejs-common), strict answers (every fault class → malformed), the error table.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResponse } from '../../src/kernel/http.js';
@@ -395,5 +396,42 @@ describe('discovery', () => {
     const page = (r: unknown) => d.parsePage(0, { status: 200, headers: {}, body: JSON.stringify({ Response: r }) });
     expect(page({ RequestId: 'r', TotalNumber: 1 })).toMatchObject({ ok: false, error: { kind: 'malformed', message: 'Response.Domains is missing' } });
     expect(page({ Domains: [], RequestId: 'r' })).toMatchObject({ ok: false, error: { kind: 'malformed', message: 'Response.TotalNumber is not a number' } });
+  });
+});
+
+describe('recorded answers (test/fixtures/tencent)', () => {
+  const fixture = (p: string): HttpResponse => ({ status: 200, headers: {}, body: readFileSync(new URL(`../fixtures/tencent/${p}`, import.meta.url), 'utf8') });
+  const t = (iso: string) => Date.parse(iso) / 1000;
+  const a = tencentModule.createAdapter(settings({ metrics: ['flux', '4xx'] }), account());
+  it('seed 003 (https://cloud.tencent.com/document/api/228/30986): one domain without Detail under its own name, Interval as minutes, UTC+8 times', () => {
+    const s = a.streams[0]!;
+    const out = s.parseCall(spec(s, ['www.test.com'], t('2018-09-02T16:00:00Z'), t('2018-09-02T16:10:00Z')), fixture('origin-data.seed003.json'));
+    expect(out).toEqual({
+      ok: true,
+      samples: [
+        { domain: 'www.test.com', metric: 'traffic_bytes', intervalSec: 300, tsSec: t('2018-09-02T16:00:00Z'), value: 10 },
+        { domain: 'www.test.com', metric: 'traffic_bytes', intervalSec: 300, tsSec: t('2018-09-02T16:05:00Z'), value: 20 },
+      ],
+    });
+  });
+  it('seed 003 read as an answer to an hourly query is malformed (Interval 5 minutes)', () => {
+    const h = tencentModule.createAdapter(settings({ metrics: ['flux'], interval: 'hour' }), account()).streams[0]!;
+    expect(h.parseCall(spec(h, ['www.test.com'], t('2018-09-02T16:00:00Z'), t('2018-09-02T18:00:00Z')), fixture('origin-data.seed003.json'))).toMatchObject({ ok: false, error: { kind: 'malformed', message: 'Interval 5 where 3600 s was asked for' } });
+  });
+  it('seed 003 as the answer for another domain is malformed', () => {
+    const s = a.streams[0]!;
+    expect(s.parseCall(spec(s, ['other.com'], 0, 600), fixture('origin-data.seed003.json'))).toMatchObject({ ok: false, error: { kind: 'malformed', message: 'Resource "www.test.com" was not asked for', requestId: '123' } });
+  });
+  it('a class and its codes across midnight UTC+8 (shaped after the output model ResourceOriginData)', () => {
+    const s = a.streams[1]!;
+    const out = s.parseCall(spec(s, ['a.example.com'], t('2026-11-20T16:00:00Z'), t('2026-11-20T16:10:00Z')), fixture('origin-data.multi.json'));
+    expect(out.ok && out.samples.map((x) => [x.metric, new Date(x.tsSec * 1000).toISOString(), x.value])).toEqual([
+      ['status_4xx', '2026-11-20T16:00:00.000Z', 12],
+      ['status_4xx', '2026-11-20T16:05:00.000Z', 7],
+      ['status_403', '2026-11-20T16:00:00.000Z', 2],
+      ['status_403', '2026-11-20T16:05:00.000Z', 0],
+      ['status_404', '2026-11-20T16:00:00.000Z', 10],
+      ['status_404', '2026-11-20T16:05:00.000Z', 7],
+    ]);
   });
 });
