@@ -57,25 +57,21 @@ const FORMATS: Record<string, convict.Format> = {
 };
 convict.addFormats(FORMATS);
 
-function oneOf(values: readonly string[]): convict.Format {
-  return {
-    validate(v: unknown) {
-      if (typeof v !== 'string' || !values.includes(v)) fail(`must be one of ${values.join(', ')}`);
-    },
+function oneOf(values: readonly string[]): (v: unknown) => void {
+  return (v: unknown) => {
+    if (typeof v !== 'string' || !values.includes(v)) fail(`must be one of ${values.join(', ')}`);
   };
 }
 
-function subsetOf(values: readonly string[]): convict.Format {
-  return {
-    validate(v: unknown) {
-      if (!Array.isArray(v)) fail(`must be a list of ${values.join(', ')}`);
-      for (const x of v) if (typeof x !== 'string' || !values.includes(x)) fail(`${JSON.stringify(x)} is not one of ${values.join(', ')}`);
-      if (new Set(v).size !== v.length) fail('lists a value twice');
-    },
+function subsetOf(values: readonly string[]): (v: unknown) => void {
+  return (v: unknown) => {
+    if (!Array.isArray(v)) fail(`must be a list of ${values.join(', ')}`);
+    for (const x of v) if (typeof x !== 'string' || !values.includes(x)) fail(`${JSON.stringify(x)} is not one of ${values.join(', ')}`);
+    if (new Set(v).size !== v.length) fail('lists a value twice');
   };
 }
 
-export function convictFormat(f: KeySpec['format']): string | convict.Format {
+export function convictFormat(f: KeySpec['format']): string | ((v: unknown) => void) {
   if (typeof f === 'object') return 'oneOf' in f ? oneOf(f.oneOf) : subsetOf(f.subsetOf);
   return { string: 'plain-string', boolean: 'strict-boolean', url: 'http-url', domains: 'domain-list', 'positive-int': 'positive-int', 'positive-number': 'positive-number' }[f];
 }

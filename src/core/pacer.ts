@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../ports.js';
 
 /**
  * Spaces call starts evenly at a rate per second, so that any one-second window holds at most
@@ -47,15 +47,4 @@ export class PacerRegistry {
   }
 }
 
-export interface BackoffPolicy {
-  readonly maxAttempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-/** Exponential backoff with full jitter; a server's Retry-After is a floor. */
-export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number, retryAfterMs?: number): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  const jittered = cap / 2 + (random() * cap) / 2;
-  return Math.max(jittered, retryAfterMs ?? 0);
-}
+export { backoffDelay, type BackoffPolicy } from '../kernel/retry.js';

@@ -41,7 +41,7 @@ export class PassFailed extends Error {
     readonly summary: PassSummary,
     /** Already reported line by line (vendor failures, unusable buckets): nothing more to print. */
     readonly reported: boolean,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
   ) {
     super(message);
   }

@@ -1,119 +1,291 @@
 /**
- * Checkpoints, one file per vendor account and stream, holding every domain's state. A file is
- * replaced atomically (write, fsync, rename), so a crash leaves the old or the new one, never half.
+ * Checkpoints in `state.dir`: per stream (module, account, stream) a snapshot and an append-only
+ * journal. A commit appends one line per changed domain (its whole state) and fsyncs: its cost
+ * follows what changed, not the size of the stream. Compaction folds the journal into a new
+ * snapshot (write tmp, fsync, rename, fsync dir) on load and once the journal outgrows the snapshot.
+ *
+ * Crash safety: every domain line is self-contained, so any prefix of a commit is a valid state
+ * (the domains not yet recorded keep their older checkpoint and are fetched again). Only the last
+ * journal line can be torn, and it was never acknowledged: it is dropped. A snapshot only ever
+ * changes by rename. A journal is replayed only onto the snapshot generation it follows, so one left
+ * behind by a compaction that crashed after its rename is recognised and ignored.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs, constants as fsc } from 'node:fs';
-import path from 'node:path';
-import { CollectorError, ErrorCodes } from '../core/errors.js';
+import { CollectorError } from '../kernel/errors.js';
+import type { CheckpointStore, DomainState, GapEntry, StreamRef, StreamState } from '../ports.js';
+import { encodeDomain, encodeHeader, journalPath, snapshotPath } from './codec.js';
+import { appendGaps } from './ledger.js';
+import { readLines } from './lines.js';
+import { readStream } from './read.js';
 
-export interface DomainState {
-  /** Every bucket that starts before this is final and acknowledged by InfluxDB. Epoch seconds. */
-  finalEndSec: number;
-  /** Values written for provisional buckets (key: metric|interval|tsSec), so unchanged ones are not rewritten. */
-  tail: Map<string, number>;
+export interface FileCheckpointStoreDeps {
+  /** Epoch seconds; checkpoints more than a day past it are refused as damage. */
+  readonly nowSec: () => number;
+  /** Lines worth telling that are not errors (a torn last journal line dropped after a crash). */
+  readonly note?: (line: string) => void;
 }
 
-export type StreamState = Map<string, DomainState>;
-
-export interface StateStore {
-  load(vendor: string, accountKey: string, streamId: string): Promise<StreamState>;
-  save(vendor: string, accountKey: string, streamId: string, state: StreamState): Promise<void>;
+export interface FileCheckpointStoreOptions {
+  /** Compact once the journal is larger than this many times the snapshot… */
+  readonly compactRatio?: number;
+  /** …and larger than this (bytes), so that small states are not rewritten at every commit. */
+  readonly compactMinBytes?: number;
+  /** Compact after this many domain records whatever the sizes: bounds the replay on load. */
+  readonly compactMaxRecords?: number;
 }
 
-/** On disk the tail is a list of [key, value] pairs: objects keyed by timestamps would cost V8 a hidden class each. */
-export function encodeState(state: StreamState): Record<string, { finalEndSec: number; tail: [string, number][] }> {
-  const out: Record<string, { finalEndSec: number; tail: [string, number][] }> = {};
-  for (const [d, s] of state) out[d] = { finalEndSec: s.finalEndSec, tail: [...s.tail] };
-  return out;
+interface Open {
+  gen: number;
+  snapshotBytes: number;
+  journalBytes: number;
+  journalRecords: number;
+  fh?: fs.FileHandle;
 }
 
-export function decodeState(domains: Record<string, { finalEndSec: number; tail?: [string, number][] }>): StreamState {
-  const state: StreamState = new Map();
-  for (const [d, s] of Object.entries(domains)) state.set(d, { finalEndSec: s.finalEndSec, tail: new Map(s.tail ?? []) });
-  return state;
+/** Write buffer of the streamed snapshot writer. */
+const FLUSH_BYTES = 1 << 20;
+
+async function syncDir(dir: string): Promise<void> {
+  const dh = await fs.open(dir, fsc.O_RDONLY);
+  try {
+    await dh.sync();
+  } catch {
+    // Some filesystems (and platforms) refuse fsync on a directory; the rename is then as durable as they make it.
+  } finally {
+    await dh.close();
+  }
 }
 
-function fileName(vendor: string, accountKey: string, streamId: string): string {
-  const safe = streamId.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return `${vendor}-${accountKey}-${safe}.json`;
+function ioError(what: string, file: string, err: unknown): CollectorError {
+  if (err instanceof CollectorError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? String(err);
+  return new CollectorError('state', `state: cannot ${what} ${file}: ${code}`, { cause: err });
 }
 
-export function hashAccount(...parts: (string | undefined)[]): string {
-  return createHash('sha256').update(parts.map((p) => p ?? '').join('\u0000')).digest('hex').slice(0, 12);
-}
+/** Writes a snapshot piece by piece into `<file>.tmp`, then puts it in place atomically. */
+class SnapshotWriter {
+  #buf = '';
+  #bytes = 0;
+  private constructor(
+    readonly file: string,
+    readonly tmp: string,
+    readonly fh: fs.FileHandle,
+  ) {}
 
-export class FileStateStore implements StateStore {
-  readonly #dir: string;
-
-  constructor(dir: string) {
-    this.#dir = dir;
+  static async open(file: string): Promise<SnapshotWriter> {
+    const tmp = `${file}.tmp`;
+    return new SnapshotWriter(file, tmp, await fs.open(tmp, 'w'));
   }
 
-  async load(vendor: string, accountKey: string, streamId: string): Promise<StreamState> {
-    const file = path.join(this.#dir, fileName(vendor, accountKey, streamId));
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-      throw err;
-    }
-    let parsed: { version?: number; domains?: Record<string, { finalEndSec: number; tail?: [string, number][] }> };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch {
-      throw new CollectorError(ErrorCodes.CONFIG, `state: ${file} is not valid JSON; move it away to start that stream afresh`);
-    }
-    return decodeState(parsed.domains ?? {});
+  async add(line: string): Promise<void> {
+    this.#buf += line;
+    if (this.#buf.length >= FLUSH_BYTES) await this.#flush();
   }
 
-  async save(vendor: string, accountKey: string, streamId: string, state: StreamState): Promise<void> {
-    const file = path.join(this.#dir, fileName(vendor, accountKey, streamId));
-    const tmp = `${file}.${process.pid}.tmp`;
-    const body = JSON.stringify({ version: 1, vendor, stream: streamId, domains: encodeState(state) });
-    const fh = await fs.open(tmp, 'w');
+  async #flush(): Promise<void> {
+    if (this.#buf === '') return;
+    const b = Buffer.from(this.#buf, 'utf8');
+    this.#buf = '';
+    await this.fh.write(b);
+    this.#bytes += b.length;
+  }
+
+  /** Returns the snapshot's size. */
+  async commit(dir: string): Promise<number> {
     try {
-      await fh.writeFile(body);
-      await fh.sync();
+      await this.#flush();
+      await this.fh.sync();
     } finally {
-      await fh.close();
+      await this.fh.close();
     }
-    await fs.rename(tmp, file);
-    const dh = await fs.open(this.#dir, fsc.O_RDONLY).catch(() => undefined);
-    if (dh) {
-      await dh.sync().catch(() => undefined);
-      await dh.close();
-    }
+    await fs.rename(this.tmp, this.file);
+    await syncDir(dir);
+    return this.#bytes;
+  }
+
+  async abandon(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await fs.rm(this.tmp, { force: true });
   }
 }
 
-/** One process owns a state dir. A lock left by a dead process is taken over. */
-export async function acquireStateLock(dir: string, pid: number, isAlive: (pid: number) => boolean): Promise<() => Promise<void>> {
-  await fs.mkdir(dir, { recursive: true });
-  const lock = path.join(dir, '.lock');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await fs.open(lock, 'wx');
-      await fh.writeFile(String(pid));
-      await fh.close();
-      // A process killed while saving leaves its temp file; the checkpoint it replaced is intact.
-      for (const f of await fs.readdir(dir)) if (f.endsWith('.tmp')) await fs.rm(path.join(dir, f), { force: true });
-      return async () => {
-        await fs.rm(lock, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number.parseInt(await fs.readFile(lock, 'utf8').catch(() => ''), 10);
-      if (Number.isFinite(owner) && owner !== pid && isAlive(owner)) {
-        throw new CollectorError(
-          ErrorCodes.STATE_LOCKED,
-          `state: ${dir} is in use by another collector (pid ${owner}); one process at a time owns a state dir`,
-        );
+export class FileCheckpointStore implements CheckpointStore {
+  readonly #dir: string;
+  readonly #deps: FileCheckpointStoreDeps;
+  readonly #ratio: number;
+  readonly #minBytes: number;
+  readonly #maxRecords: number;
+  readonly #open = new Map<string, Open>();
+  /** Per stream, the tail of its chain of operations: loads, commits and compactions of one stream never overlap. */
+  readonly #chains = new Map<string, Promise<unknown>>();
+  #bytesWritten = 0;
+  #compactions = 0;
+
+  constructor(dir: string, deps: FileCheckpointStoreDeps, opts: FileCheckpointStoreOptions = {}) {
+    this.#dir = dir;
+    this.#deps = deps;
+    this.#ratio = opts.compactRatio ?? 2;
+    this.#minBytes = opts.compactMinBytes ?? 256 * 1024;
+    this.#maxRecords = opts.compactMaxRecords ?? 100_000;
+  }
+
+  /** Bytes written to state files since construction, and compactions run: for benchmarks and /metrics. */
+  get stats(): { bytesWritten: number; compactions: number } {
+    return { bytesWritten: this.#bytesWritten, compactions: this.#compactions };
+  }
+
+  #serial<T>(ref: StreamRef, op: () => Promise<T>): Promise<T> {
+    const key = snapshotPath(this.#dir, ref);
+    const run = (this.#chains.get(key) ?? Promise.resolve()).then(op, op);
+    const tail = run.catch(() => undefined);
+    this.#chains.set(key, tail);
+    void tail.then(() => {
+      if (this.#chains.get(key) === tail) this.#chains.delete(key);
+    });
+    return run;
+  }
+
+  load(ref: StreamRef): Promise<StreamState> {
+    return this.#serial(ref, () => this.#load(ref));
+  }
+
+  async #load(ref: StreamRef): Promise<StreamState> {
+    const key = snapshotPath(this.#dir, ref);
+    await this.#closeJournal(this.#open.get(key));
+    this.#open.delete(key);
+    const s = await readStream(this.#dir, ref, this.#deps.nowSec());
+    for (const n of s.notes) this.#deps.note?.(n);
+    const o: Open = { gen: s.gen, snapshotBytes: s.snapshotBytes, journalBytes: 0, journalRecords: 0 };
+    if (s.journalPresent) {
+      const w = await SnapshotWriter.open(key).catch((err: unknown) => Promise.reject(ioError('write', `${key}.tmp`, err)));
+      try {
+        await w.add(encodeHeader({ ...ref, gen: s.gen + 1 }));
+        for (const [d, st] of s.domains) await w.add(encodeDomain(d, st));
+        o.snapshotBytes = await w.commit(this.#dir);
+      } catch (err) {
+        await w.abandon();
+        throw ioError('write', key, err);
       }
-      // Stale: its owner is gone. Remove and race for it again.
-      await fs.rm(lock, { force: true });
+      o.gen = s.gen + 1;
+      this.#bytesWritten += o.snapshotBytes;
+      this.#compactions++;
+      await fs.rm(journalPath(this.#dir, ref), { force: true }).catch((err: unknown) => Promise.reject(ioError('remove', journalPath(this.#dir, ref), err)));
+    }
+    this.#open.set(key, o);
+    return s.domains;
+  }
+
+  commit(ref: StreamRef, changed: ReadonlyMap<string, DomainState>): Promise<void> {
+    return this.#serial(ref, async () => {
+      const key = snapshotPath(this.#dir, ref);
+      if (!this.#open.has(key)) await this.#load(ref);
+      const o = this.#open.get(key)!;
+      if (changed.size === 0) return;
+      let body = '';
+      for (const [d, s] of changed) body += encodeDomain(d, s);
+      const jour = journalPath(this.#dir, ref);
+      try {
+        if (!o.fh) {
+          await fs.mkdir(this.#dir, { recursive: true });
+          o.fh = await fs.open(jour, 'a');
+          // Fresh journal (load and compaction remove it): its header and first records go in one write.
+          if (o.journalBytes === 0) body = encodeHeader({ ...ref, gen: o.gen }) + body;
+        }
+        const b = Buffer.from(body, 'utf8');
+        await o.fh.write(b);
+        await o.fh.datasync();
+        o.journalBytes += b.length;
+        o.journalRecords += changed.size;
+        this.#bytesWritten += b.length;
+      } catch (err) {
+        // What reached the disk, if anything, is a torn last line: forget the stream so that the next
+        // load or commit reads it back from disk, dropping that line, instead of appending after it.
+        await this.#closeJournal(o);
+        this.#open.delete(key);
+        throw ioError('append to', jour, err);
+      }
+      if (o.journalRecords >= this.#maxRecords || (o.journalBytes > this.#minBytes && o.journalBytes > this.#ratio * o.snapshotBytes)) await this.#compact(ref, o);
+    });
+  }
+
+  /** Folds the journal into a new snapshot, streaming from disk: memory holds only the journal's latest line per domain. */
+  async #compact(ref: StreamRef, o: Open): Promise<void> {
+    const snap = snapshotPath(this.#dir, ref);
+    const jour = journalPath(this.#dir, ref);
+    await this.#closeJournal(o);
+    const newer = new Map<string, string>();
+    const jl = await readLines(jour);
+    let first = true;
+    if (jl) {
+      for await (const l of jl) {
+        if (first) {
+          first = false;
+          continue;
+        }
+        newer.set(domainOf(l.text), l.text);
+      }
+    }
+    const w = await SnapshotWriter.open(snap).catch((err: unknown) => Promise.reject(ioError('write', `${snap}.tmp`, err)));
+    try {
+      await w.add(encodeHeader({ ...ref, gen: o.gen + 1 }));
+      const sl = await readLines(snap);
+      if (sl) {
+        first = true;
+        for await (const l of sl) {
+          if (first) {
+            first = false;
+            continue;
+          }
+          const d = domainOf(l.text);
+          const n = newer.get(d);
+          if (n !== undefined) newer.delete(d);
+          await w.add(`${n ?? l.text}\n`);
+        }
+      }
+      for (const line of newer.values()) await w.add(`${line}\n`);
+      newer.clear();
+      o.snapshotBytes = await w.commit(this.#dir);
+    } catch (err) {
+      await w.abandon();
+      // The journal is intact: the stream stays loadable, and the next load compacts it.
+      this.#open.delete(snap);
+      throw ioError('compact', snap, err);
+    }
+    o.gen++;
+    o.journalBytes = 0;
+    o.journalRecords = 0;
+    this.#bytesWritten += o.snapshotBytes;
+    this.#compactions++;
+    try {
+      await fs.rm(jour, { force: true });
+    } catch (err) {
+      // Appending to the old journal would put new records under a stale header: reload first.
+      this.#open.delete(snap);
+      throw ioError('remove', jour, err);
     }
   }
-  throw new CollectorError(ErrorCodes.STATE_LOCKED, `state: could not lock ${dir}`);
+
+  async #closeJournal(o: Open | undefined): Promise<void> {
+    if (!o?.fh) return;
+    const fh = o.fh;
+    o.fh = undefined;
+    await fh.close().catch(() => undefined);
+  }
+
+  recordGaps(entries: readonly GapEntry[]): Promise<void> {
+    return appendGaps(this.#dir, entries);
+  }
+
+  /** Closes the journals; the state on disk is complete after every commit, so this is only tidiness. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#chains.values()]);
+    for (const o of this.#open.values()) await this.#closeJournal(o);
+    this.#open.clear();
+  }
+}
+
+/** The domain of a line this store wrote (`{"domain":"…",…`): lines were validated when loaded or encoded. */
+function domainOf(line: string): string {
+  const end = line.indexOf(',"finalEndSec":');
+  return JSON.parse(line.slice(10, end)) as string;
 }

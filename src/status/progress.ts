@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../ports.js';
 
 /** backfill progress: a bar with an ETA on a terminal, plain lines otherwise. */
 export class Progress {

@@ -152,7 +152,19 @@ export class AliyunEmulator extends Emulator {
   }
 
   /** Bytes and requests of one minute of one domain of one account: the basis of every series. */
+  readonly #minutes = new Map<string, { bytes: number; codes: Record<string, number> }>();
+
   #minute(ak: string, domain: string, m: number): { bytes: number; codes: Record<string, number> } {
+    const key = `${ak}|${domain}|${m}`;
+    const hit = this.#minutes.get(key);
+    if (hit) return hit;
+    if (this.#minutes.size > 500_000) this.#minutes.clear();
+    const x = this.#computeMinute(ak, domain, m);
+    this.#minutes.set(key, x);
+    return x;
+  }
+
+  #computeMinute(ak: string, domain: string, m: number): { bytes: number; codes: Record<string, number> } {
     const bytes = 1_000_000 + (hash('bytes', ak, domain, m) % 50_000_000);
     const codes: Record<string, number> = {};
     let rest = 100 + (hash('req', ak, domain, m) % 5000);
@@ -436,7 +448,8 @@ export class AliyunEmulator extends Emulator {
       const asked = q.Interval === undefined ? 300 : Number(q.Interval);
       if (![300, 3600, 86400].includes(asked)) return this.#err(400, 'InvalidInterval.ValueNotSupported', 'Specified Interval is not supported.');
       if (span > 366 * DAY) return this.#err(400, 'InvalidTime.ValueNotSupported', 'The query time span exceeds the limit.');
-      const allowed = span <= 3 * DAY ? [300, 3600, 86400] : span <= 31 * DAY ? [3600, 86400] : [86400];
+      // Spans under 3 / 31 days exactly ("不包含3天整", https://help.aliyun.com/document_detail/91056.html).
+      const allowed = span < 3 * DAY ? [300, 3600, 86400] : span < 31 * DAY ? [3600, 86400] : [86400];
       interval = allowed.includes(asked) ? asked : allowed[0]!;
       const retention = interval === 300 ? 93 * DAY : interval === 3600 ? 186 * DAY : 366 * DAY;
       if (start < nowSec - retention) return this.#err(400, 'InvalidStartTime.ValueNotSupported', 'The specified StartTime is not supported.');

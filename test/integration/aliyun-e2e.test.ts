@@ -1,204 +1,128 @@
 /**
- * End to end through the contract: the built CLI, the Alibaba emulator over HTTP, and real
- * InfluxDB 1.x (apiVersion 1) and VictoriaMetrics (apiVersion 2 through the official client).
+ * Alibaba end to end: the built CLI, the Alibaba emulator over HTTP with two accounts (one domain in
+ * both), all seven APIs, real InfluxDB 1.x and VictoriaMetrics. Every bucket exact and distinct per
+ * account, calls = the minimum, a wrong key fails its account alone.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ALIYUN_APIS } from '../../src/vendors/aliyun/index.js';
 import { AliyunEmulator } from '../emulators/aliyun.js';
-import { isoSec, runCli, startCli, tempConfig } from '../support/cli.js';
-import { createDatabase, influxPoints, vmExport } from '../support/servers.js';
+import { isoSec, runCli, tempConfig } from '../support/cli.js';
+import { createDatabase, influxPoints } from '../support/servers.js';
 
-const AK = 'LTAI-e2e';
-const SK = 'e2e-secret';
-const DOMAINS = ['a.example.com', 'b.example.com', 'c.example.com'];
-const RT = ['DescribeDomainRealTimeSrcTrafficData', 'DescribeDomainRealTimeSrcBpsData'];
-const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: AK, ALIBABA_CLOUD_ACCESS_KEY_SECRET: SK };
-let dbCounter = 0;
+const A = { name: 'retail', ak: 'LTAI-e2e-retail', sk: 'e2e-secret-retail', domains: ['shared.example.com', 'r1.example.com'] };
+const B = { name: 'media', ak: 'LTAI-e2e-media', sk: 'e2e-secret-media', domains: ['shared.example.com', 'm1.example.com'] };
+const REALTIME = (api: string) => api.includes('RealTime');
 
-interface Expected {
-  key: string;
-  value: number;
-}
-
-/** Every bucket the emulator serves for [from, to), with its settled value. */
-function expectedBuckets(emu: AliyunEmulator, fromSec: number, toSec: number, apis: string[]): Expected[] {
-  const out: Expected[] = [];
-  for (const d of DOMAINS) {
-    for (const api of apis) {
-      const g = api === 'DescribeDomainSrcTrafficData' ? 300 : 60;
-      for (let t = Math.ceil(fromSec / g) * g; t < toSec; t += g) {
-        if (api === 'DescribeDomainSrcTrafficData') {
-          out.push({ key: `${d}|traffic_bytes|300|${t}`, value: emu.finalValue(api, d, 'Value', t, g) });
-          out.push({ key: `${d}|https_traffic_bytes|300|${t}`, value: emu.finalValue(api, d, 'HttpsValue', t, g) });
-        } else {
-          const metric = api === 'DescribeDomainRealTimeSrcBpsData' ? 'bandwidth_bps' : 'traffic_bytes';
-          out.push({ key: `${d}|${metric}|60|${t}`, value: emu.finalValue(api, d, 'Value', t, g) });
+/** What the database must hold for an account over [from, to): `domain|metric|interval|t` → value. */
+function expected(emu: AliyunEmulator, ak: string, domains: readonly string[], from: number, to: number): Map<string, number> {
+  const want = new Map<string, number>();
+  const codes = ['200', '206', '301', '302', '304', '403', '404', '429', '500', '502', '503', '504'];
+  for (const api of ALIYUN_APIS) {
+    const g = REALTIME(api) ? 60 : 300;
+    const metrics = api.endsWith('HttpCodeData')
+      ? ['status_2xx', 'status_3xx', 'status_4xx', 'status_5xx']
+      : api === 'DescribeDomainSrcTrafficData' ? ['traffic_bytes', 'https_traffic_bytes'] : api.endsWith('BpsData') ? ['bandwidth_bps'] : api.endsWith('QpsData') ? ['requests_per_sec'] : ['traffic_bytes'];
+    for (const d of domains) {
+      for (let t = from; t < to; t += g) {
+        for (const m of metrics) want.set(`${d}|${m}|${g}|${t}`, emu.finalValue(api, d, m, t, g, ak));
+        // Concrete codes are written when the vendor lists them (a count above 0).
+        if (api.endsWith('HttpCodeData')) for (const c of codes) {
+          const v = emu.finalValue(api, d, `status_${c}`, t, g, ak);
+          if (v > 0) want.set(`${d}|status_${c}|${g}|${t}`, v);
         }
       }
     }
   }
-  return out;
+  return want;
 }
 
-function storedV1(url: string, db: string, fromSec: number, toSec: number): Promise<Map<string, number[]>> {
-  return influxPoints(url, db, `"vendor" = 'aliyun' AND time >= ${fromSec}s AND time < ${toSec}s`);
-}
-
-describe('Alibaba Cloud CDN end to end', () => {
-  let emu: AliyunEmulator;
-  let influx: string;
-  let db: string;
-
-  beforeEach(async () => {
-    influx = inject('influxV1Url');
-    db = `aliyun_e2e_${process.pid}_${++dbCounter}`;
-    await createDatabase(influx, db);
-  });
-  afterEach(async () => {
-    await emu?.stop();
-  });
-
-  function config(endpoint: string, extra: Record<string, unknown> = {}) {
-    return tempConfig({
-      influx: { url: influx, apiVersion: 1, database: db },
-      vendors: { aliyun: { enabled: true, endpoint, domains: DOMAINS } },
-      log: { level: 'warn' },
-      ...extra,
-    });
+async function vmByAccount(url: string, fromSec: number, toSec: number, want: number): Promise<Map<string, number[]>> {
+  await fetch(`${url}/internal/force_flush`);
+  let got = new Map<string, number[]>();
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent('{__name__="cdn_origin_value",vendor="aliyun"}')}&start=${fromSec}&end=${toSec}`);
+    got = new Map();
+    for (const line of (await res.text()).split('\n').filter(Boolean)) {
+      const s = JSON.parse(line) as { metric: Record<string, string>; values: number[]; timestamps: number[] };
+      s.timestamps.forEach((t, j) => {
+        const k = `${s.metric.account}|${s.metric.domain}|${s.metric.metric}|${s.metric.interval}|${t / 1000}`;
+        got.set(k, [...(got.get(k) ?? []), s.values[j]!]);
+      });
+    }
+    if (got.size >= want) break;
+    await new Promise((r) => setTimeout(r, 200));
   }
+  return got;
+}
 
-  it('backfill of 2 h for 3 domains: every bucket in the database exactly once with its exact value', async () => {
-    emu = new AliyunEmulator({ accounts: { [AK]: { secret: SK, domains: DOMAINS } } });
-    const url = await emu.start();
-    const { file, dir } = config(url, { state: { dir: path.join(tempConfig({}).dir, 'state') } });
-    const nowSec = Math.floor(Date.now() / 1000);
-    const to = Math.floor((nowSec - 30 * 60) / 300) * 300; // settled for every API
-    const from = to - 2 * 3600;
-    const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], env);
-    expect(r.stderr).not.toMatch(/Error|at .*\.js/);
-    expect(r.code).toBe(0);
-    const want = expectedBuckets(emu, from, to, ['DescribeDomainSrcTrafficData', ...RT]);
-    const got = await storedV1(influx, db, from - 3600, to + 3600);
-    expect(got.size).toBe(want.length);
-    for (const w of want) expect(got.get(w.key), w.key).toEqual([w.value]);
-    // 1-minute data in windows of at most 59 minutes (an inclusive EndTime must stay within the
-    // hour): 3 per domain and API for 2 hours; one call per domain for the 5-minute data.
-    const calls = emu.dataCalls();
-    expect(calls.filter((c) => c.api === 'DescribeDomainSrcTrafficData')).toHaveLength(3);
-    expect(calls.filter((c) => RT.includes(c.api))).toHaveLength(3 * 2 * Math.ceil(120 / 59));
-    expect(calls.every((c) => c.domains.length === 1)).toBe(true);
-    expect(emu.limiter.throttled).toBe(0);
-    void dir;
+describe('Alibaba end to end: two accounts, seven APIs', () => {
+  let emu: AliyunEmulator;
+  let url: string;
+  beforeAll(async () => {
+    emu = new AliyunEmulator({ accounts: { [A.ak]: { secret: A.sk, domains: A.domains }, [B.ak]: { secret: B.sk, domains: B.domains } } });
+    url = await emu.start();
+  });
+  afterAll(async () => {
+    await emu.stop();
   });
 
-  it('kill -9 in the middle of a pass, then once: no gap, no duplicate, consistent checkpoints', async () => {
-    emu = new AliyunEmulator({ accounts: { [AK]: { secret: SK, domains: DOMAINS } }, latencyMs: 120 });
-    const url = await emu.start();
-    const stateDir = path.join(tempConfig({}).dir, 'state');
-    const { file } = config(url, { state: { dir: stateDir }, collect: { concurrency: 1 } });
-    const nowSec = Math.floor(Date.now() / 1000);
-    // Checkpoints 5 h back, so that the next pass has hours to catch up.
-    const cp = Math.floor((nowSec - 5 * 3600) / 3600) * 3600;
-    const seed = await runCli(['backfill', '--from', isoSec(cp - 3600), '--to', isoSec(cp), '--config', file], env);
-    expect(seed.code).toBe(0);
-    const p = startCli(['once', '--config', file], env);
-    await new Promise((r) => setTimeout(r, 1500));
-    p.child.kill('SIGKILL');
-    const killed = await p.done;
-    expect(killed.signal).toBe('SIGKILL');
-    const before = await storedV1(influx, db, cp - 3600, nowSec + 3600);
-    const again = await runCli(['once', '--config', file], env);
-    expect(again.stderr).toBe('');
-    expect(again.code).toBe(0);
-    const end = Math.floor(Date.now() / 1000);
-    const got = await storedV1(influx, db, cp - 3600, end + 3600);
-    expect(got.size).toBeGreaterThan(before.size);
-    for (const api of ['DescribeDomainSrcTrafficData', ...RT]) {
-      const g = api === 'DescribeDomainSrcTrafficData' ? 300 : 60;
-      const lastComplete = Math.floor(end / g) * g - g;
-      const want = expectedBuckets(emu, cp - 3600, lastComplete + g, [api]);
-      const missing = want.filter((w) => !got.has(w.key) && Number(w.key.split('|')[3]) < lastComplete - g);
-      expect(missing.map((m) => m.key), `${api} gaps`).toEqual([]);
-      // Settled buckets hold their exact value; each bucket is one point.
-      for (const w of want) {
-        const v = got.get(w.key);
-        if (!v) continue;
-        expect(v).toHaveLength(1);
-        if (Number(w.key.split('|')[3]) + g <= end - (g === 60 ? 360 : 1200)) expect(v[0], w.key).toBe(w.value);
-      }
-    }
-    // Checkpoints: one file per stream, each domain's final end on a bucket boundary, not in the future.
-    const files = readdirSync(stateDir).filter((f) => f.endsWith('.json'));
-    expect(files).toHaveLength(3);
-    for (const f of files) {
-      const st = JSON.parse(readFileSync(path.join(stateDir, f), 'utf8')) as { domains: Record<string, { finalEndSec: number }> };
-      expect(Object.keys(st.domains).sort()).toEqual(DOMAINS);
-      for (const d of Object.values(st.domains)) {
-        expect(d.finalEndSec % 60).toBe(0);
-        expect(d.finalEndSec).toBeLessThanOrEqual(end);
-        expect(d.finalEndSec).toBeGreaterThan(end - 3600);
-      }
-    }
-  });
+  const accountsConfig = (skB = B.sk) => [
+    { name: A.name, accessKeyId: A.ak, accessKeySecret: A.sk, domains: A.domains },
+    { name: B.name, accessKeyId: B.ak, accessKeySecret: skB, domains: B.domains },
+  ];
 
-  it('the emulator revises a recent bucket: the stored value follows', async () => {
-    let offsetMs = 0;
-    emu = new AliyunEmulator({ accounts: { [AK]: { secret: SK, domains: DOMAINS } }, now: () => Date.now() + offsetMs });
-    const url = await emu.start();
-    const { file } = config(url, { state: { dir: path.join(tempConfig({}).dir, 'state') }, vendors: { aliyun: { enabled: true, endpoint: url, domains: DOMAINS, apis: ['DescribeDomainRealTimeSrcTrafficData'] } } });
-    expect((await runCli(['once', '--config', file], env)).code).toBe(0);
-    const nowSec = Math.floor(Date.now() / 1000);
-    const recent = Math.floor(nowSec / 60) * 60 - 120; // two minutes old: still provisional
-    const key = `a.example.com|traffic_bytes|60|${recent}`;
-    const first = (await storedV1(influx, db, recent, recent + 60)).get(key)!;
-    const final = emu.finalValue('DescribeDomainRealTimeSrcTrafficData', 'a.example.com', 'Value', recent, 60);
-    expect(first).toHaveLength(1);
-    expect(first[0]).toBeLessThan(final);
-    // Ten minutes later, as far as the vendor is concerned: the bucket has settled.
-    offsetMs = 10 * 60_000;
-    expect((await runCli(['once', '--config', file], env)).code).toBe(0);
-    expect((await storedV1(influx, db, recent, recent + 60)).get(key)).toEqual([final]);
-  });
-
-  it('apiVersion 2 through the official client into VictoriaMetrics: 2 h for 3 domains, exact values', async () => {
-    emu = new AliyunEmulator({ accounts: { [AK]: { secret: SK, domains: DOMAINS } } });
-    const url = await emu.start();
+  it('backfill of one hour into InfluxDB 1.x and VictoriaMetrics: every bucket exact per account, minimum calls', async () => {
+    const influx = inject('influxV1Url');
     const vm = inject('victoriaUrl');
-    const measurement = `m${process.pid}x${++dbCounter}`;
-    const { file } = tempConfig({
-      influx: { url: vm, apiVersion: 2, org: 'org', bucket: 'cdn', token: 'anything', measurement },
-      vendors: { aliyun: { enabled: true, endpoint: url, domains: DOMAINS } },
-      state: { dir: path.join(tempConfig({}).dir, 'state') },
-      log: { level: 'warn' },
-    });
-    const nowSec = Math.floor(Date.now() / 1000);
-    const to = Math.floor((nowSec - 30 * 60) / 300) * 300;
-    const from = to - 2 * 3600;
-    const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], env);
-    expect(r.code).toBe(0);
-    const want = expectedBuckets(emu, from, to, ['DescribeDomainSrcTrafficData', ...RT]);
-    const got = await vmExport(vm, measurement, from - 3600, to + 3600, want.length);
-    expect(got.size).toBe(want.length);
-    for (const w of want) expect(got.get(w.key), w.key).toEqual([w.value]);
+    const db = `aliyun_e2e_${process.pid}`;
+    await createDatabase(influx, db);
+    const to = Math.floor((Date.now() / 1000 - 40 * 60) / 3600) * 3600;
+    const from = to - 3600;
+    for (const [sink, influxCfg] of [
+      ['v1', { url: influx, apiVersion: 1, database: db }],
+      ['vm', { url: vm, apiVersion: 2, token: 't', org: 'o', bucket: 'cdn' }],
+    ] as const) {
+      const { file, dir } = tempConfig({ influx: influxCfg, vendors: { aliyun: { enabled: true, endpoint: url, accounts: accountsConfig() } }, log: { level: 'warn' } });
+      const before = emu.dataCalls().length;
+      const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--vendor', 'aliyun', '--config', file], { STATE_DIR: path.join(dir, 'state') });
+      expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('backfill:')), sink).toEqual([]);
+      expect(r.code, sink).toBe(0);
+      // Minimum: one call per domain and API (an hour of 1-minute data is one call; 12 buckets of 300 s one call).
+      expect(emu.dataCalls().length - before, sink).toBe(2 * 2 * ALIYUN_APIS.length);
+      expect(emu.dataCalls(A.ak).length).toBeGreaterThan(0);
+    }
+    for (const acc of [A, B]) {
+      const want = expected(emu, acc.ak, acc.domains, from, to);
+      const got = await influxPoints(influx, db, `"vendor" = 'aliyun' AND "account" = '${acc.name}' AND time >= ${from}s AND time < ${to}s`);
+      expect(got.size, acc.name).toBe(want.size);
+      for (const [k, v] of want) expect(got.get(k), `${acc.name} ${k}`).toEqual([v]);
+    }
+    // The shared domain differs between the accounts.
+    expect(expected(emu, A.ak, ['shared.example.com'], from, to)).not.toEqual(expected(emu, B.ak, ['shared.example.com'], from, to));
+    const wantA = expected(emu, A.ak, A.domains, from, to);
+    const wantB = expected(emu, B.ak, B.domains, from, to);
+    const got = await vmByAccount(vm, from, to - 1, wantA.size + wantB.size);
+    for (const [k, v] of wantA) expect(got.get(`${A.name}|${k}`), k).toEqual([v]);
+    for (const [k, v] of wantB) expect(got.get(`${B.name}|${k}`), k).toEqual([v]);
   });
 
-  it('two processes on one account slow down instead of failing: throttled calls are retried', async () => {
-    emu = new AliyunEmulator({ accounts: { [AK]: { secret: SK, domains: DOMAINS } } });
-    const url = await emu.start();
-    const nowSec = Math.floor(Date.now() / 1000);
-    const to = Math.floor((nowSec - 30 * 60) / 300) * 300;
-    const from = to - 6 * 3600;
-    const run = () => {
-      const { file, dir } = config(url, { vendors: { aliyun: { enabled: true, endpoint: url, domains: DOMAINS, apis: RT } } });
-      return runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], { ...env, STATE_DIR: path.join(dir, 'state') });
-    };
-    const [a, b] = await Promise.all([run(), run()]);
-    expect([a.code, b.code]).toEqual([0, 0]);
-    expect(emu.limiter.throttled).toBeGreaterThan(0);
-    const want = expectedBuckets(emu, from, to, RT);
-    const got = await storedV1(influx, db, from, to);
-    expect(got.size).toBe(want.length);
-    for (const w of want) expect(got.get(w.key)).toEqual([w.value]);
+  it('a wrong key fails its account alone; the other is written', async () => {
+    const influx = inject('influxV1Url');
+    const db = `aliyun_e2e_bad_${process.pid}`;
+    await createDatabase(influx, db);
+    const { file, dir } = tempConfig({ influx: { url: influx, apiVersion: 1, database: db }, vendors: { aliyun: { enabled: true, endpoint: url, accounts: accountsConfig('wrong-secret-for-media') } }, log: { level: 'warn' } });
+    const to = Math.floor((Date.now() / 1000 - 40 * 60) / 3600) * 3600;
+    const from = to - 3600;
+    const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--vendor', 'aliyun', '--config', file], { STATE_DIR: path.join(dir, 'state') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/aliyun.*media.*SignatureDoesNotMatch/);
+    expect(r.stderr).not.toMatch(/retail.*SignatureDoesNotMatch/);
+    expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-secret-for-media');
+    const want = expected(emu, A.ak, A.domains, from, to);
+    const got = await influxPoints(influx, db, `"vendor" = 'aliyun' AND "account" = '${A.name}' AND time >= ${from}s AND time < ${to}s`);
+    for (const [k, v] of want) expect(got.get(k), k).toEqual([v]);
+    const media = await influxPoints(influx, db, `"vendor" = 'aliyun' AND "account" = '${B.name}'`);
+    expect(media.size).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { Metrics, statusMetric, type Sample } from '../../kernel/schema.js';
 import type { CallOutcome, CallSpec, HttpRequest, HttpResponse, PageOutcome, SignContext, VendorError, VendorErrorKind } from '../../kernel/vendor.js';
-import { parseNumber, safeJson } from '../encode.js';
+import { parseNumber, safeJson, vendorMessage } from '../encode.js';
 import { apigAuthorization, apigEncode, sdkDate } from '../huawei/sign.js';
 
 export const STATS_PATH = '/v1.0/cdn/statistics/domain-stats';
@@ -99,15 +99,9 @@ export function domainsQuery(cursor: number, target: RequestTarget): Record<stri
   };
 }
 
-/** Removes what must never be printed (signatures, tokens, keys in echoed headers) and keeps one short line. */
+/** One short line without credentials: the shared scrubber, and long opaque runs (signatures, tokens) cut out too. */
 export function scrub(text: string): string {
-  const line = text
-    .replace(/SDK-HMAC-SHA256[^"\n]*/gi, 'SDK-HMAC-SHA256 [redacted]')
-    .replace(/\b(authorization|x-security-token|x-auth-token|signature|access|securitytoken|sk|secret\w*|token)(["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi, '$1$2[redacted]')
-    .replace(/[A-Za-z0-9+/_=-]{64,}/g, '[redacted]')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+  return vendorMessage(text.replace(/[A-Za-z0-9+/_=-]{64,}/g, '***'));
 }
 
 function malformed(message: string, requestId: string | undefined): { ok: false; error: VendorError } {

@@ -1,0 +1,106 @@
+/** Huawei Cloud CDN end to end: the built CLI, the CDN emulator over HTTP, real InfluxDB 1.x and VictoriaMetrics. */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BS_METRICS, BS_METRIC_NAMES } from '../../src/vendors/huaweicdn/index.js';
+import { HuaweiCdnEmulator } from '../emulators/huaweicdn.js';
+import { isoSec, runCli, tempConfig } from '../support/cli.js';
+import { createDatabase, influxPoints, vmExport } from '../support/servers.js';
+
+const AK = 'HWCDNE2EAK';
+const SK = 'huaweicdn-e2e-sk-7Qx';
+const DOMAIN_ID = 'e2e0domain0id00000000000000000001';
+// 23 domains: one call carries 20, so each window of each metric group costs 2 calls.
+const ACTIVE = Array.from({ length: 22 }, (_, i) => `c${i}.example.com`);
+const QUIET = 'quiet.example.com';
+const DOMAINS = [...ACTIVE, QUIET];
+const env = { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, HUAWEICLOUD_SDK_DOMAIN_ID: DOMAIN_ID };
+const STREAMS = Math.ceil(BS_METRIC_NAMES.length / 5);
+const CALLS_PER_WINDOW = STREAMS * Math.ceil(DOMAINS.length / 20);
+
+describe('Huawei Cloud CDN end to end', () => {
+  let emu: HuaweiCdnEmulator;
+  let url: string;
+  beforeAll(async () => {
+    emu = new HuaweiCdnEmulator({
+      accounts: { [AK]: { sk: SK, domainId: DOMAIN_ID, domains: [...ACTIVE.map((domain) => ({ domain })), { domain: QUIET, trafficFromSec: 4_102_444_800 }, { domain: 'off.example.com', status: 'offline' }] } },
+      settleMs: 30 * 60_000,
+    });
+    url = await emu.start();
+  });
+  afterAll(async () => {
+    await emu.stop();
+  });
+
+  const expected = (d: string, metric: string, t: number): number => {
+    const stat = BS_METRIC_NAMES.find((m) => BS_METRICS[m] === metric)!;
+    return d === QUIET ? 0 : emu.finalValue(d, stat, t, 300);
+  };
+
+  function range(): { from: number; to: number } {
+    // Older than the 3-hour re-read tail: every bucket is final.
+    const to = Math.floor((Date.now() / 1000 - 4 * 3600) / 300) * 300;
+    return { from: to - 2 * 3600, to };
+  }
+
+  it('backfill of 2 h, 23 domains × 8 metrics into InfluxDB 1.x: every bucket once and exact, in the fewest calls', async () => {
+    const influx = inject('influxV1Url');
+    const db = `huaweicdn_${process.pid}`;
+    await createDatabase(influx, db);
+    const { file, dir } = tempConfig({ influx: { url: influx, apiVersion: 1, database: db }, vendors: { huaweicdn: { enabled: true, endpoint: url, domains: DOMAINS } }, log: { level: 'warn' } });
+    const { from, to } = range();
+    const before = emu.dataCalls().length;
+    const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], { ...env, STATE_DIR: path.join(dir, 'state') });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // 2 metric groups × ⌈23 / 20⌉ domain batches × 1 window (2 h ≤ the 2-day span).
+    expect(emu.dataCalls().length - before).toBe(CALLS_PER_WINDOW);
+    for (const c of emu.dataCalls().slice(before)) {
+      expect(c.params.group_by).toBe('domain');
+      expect(c.domains.length).toBeLessThanOrEqual(20);
+      expect(c.params.stat_type!.split(',').length).toBeLessThanOrEqual(5);
+    }
+    const got = await influxPoints(influx, db, `"vendor" = 'huawei' AND time >= ${from - 86_400}s`);
+    expect(got.size).toBe(DOMAINS.length * BS_METRIC_NAMES.length * 24);
+    for (const d of DOMAINS) {
+      for (const m of BS_METRIC_NAMES) for (let t = from; t < to; t += 300) expect(got.get(`${d}|${BS_METRICS[m]}|300|${t}`), `${d} ${m} ${t}`).toEqual([expected(d, BS_METRICS[m], t)]);
+    }
+    // A second backfill of the same range rewrites the same points: nothing doubles.
+    const again = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], { ...env, STATE_DIR: path.join(dir, 'state') });
+    expect(again.code).toBe(0);
+    const after = await influxPoints(influx, db, `"vendor" = 'huawei' AND time >= ${from - 86_400}s`);
+    expect(after.size).toBe(got.size);
+    for (const v of after.values()) expect(v).toHaveLength(1);
+  });
+
+  it('into VictoriaMetrics through the official client: the same points', async () => {
+    const vm = inject('victoriaUrl');
+    const measurement = `huaweicdn${process.pid}`;
+    const { file, dir } = tempConfig({ influx: { url: vm, apiVersion: 2, org: 'o', bucket: 'b', token: 't', measurement }, vendors: { huaweicdn: { enabled: true, endpoint: url, domains: DOMAINS } }, log: { level: 'warn' } });
+    const { from, to } = range();
+    const before = emu.dataCalls().length;
+    const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], { ...env, STATE_DIR: path.join(dir, 'state') });
+    expect(r.code).toBe(0);
+    expect(emu.dataCalls().length - before).toBe(CALLS_PER_WINDOW);
+    const want = DOMAINS.length * BS_METRIC_NAMES.length * 24;
+    const got = await vmExport(vm, measurement, from - 3600, to + 3600, want);
+    expect(got.size).toBe(want);
+    for (const d of DOMAINS) for (const m of BS_METRIC_NAMES) for (let t = from; t < to; t += 300) expect(got.get(`${d}|${BS_METRICS[m]}|300|${t}`)).toEqual([expected(d, BS_METRICS[m], t)]);
+  });
+
+  it('discovers the online domains (one ListDomains page) and collects them', async () => {
+    const influx = inject('influxV1Url');
+    const db = `huaweicdn_disc_${process.pid}`;
+    await createDatabase(influx, db);
+    const { file, dir } = tempConfig({ influx: { url: influx, apiVersion: 1, database: db }, vendors: { huaweicdn: { enabled: true, endpoint: url, domains: [] } }, log: { level: 'warn' } });
+    const { from, to } = range();
+    const listBefore = emu.calls.filter((c) => c.api === 'ListDomains').length;
+    const before = emu.dataCalls().length;
+    const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], { ...env, STATE_DIR: path.join(dir, 'state') });
+    expect(r.code).toBe(0);
+    expect(emu.calls.filter((c) => c.api === 'ListDomains').length - listBefore).toBe(1);
+    expect(emu.dataCalls().length - before).toBe(CALLS_PER_WINDOW);
+    const got = await influxPoints(influx, db, `"vendor" = 'huawei' AND time >= ${from - 86_400}s`);
+    expect(new Set([...got.keys()].map((k) => k.split('|')[0]))).toEqual(new Set(DOMAINS));
+    expect(got.size).toBe(DOMAINS.length * BS_METRIC_NAMES.length * 24);
+  });
+});
