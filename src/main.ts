@@ -23,7 +23,7 @@ import { AxiosHttpClient, createAxios } from './http/client.js';
 import { createLogger } from './log.js';
 import type { Clock, CredentialProvider } from './ports.js';
 import { createSink, createRecovery } from './sink/index.js';
-import { FileCheckpointStore, acquireStateLock, readStatus, formatStatus, countGaps } from './state/index.js';
+import { FileCheckpointStore, acquireStateLock, readStatus, formatStatus, statusExitCode } from './state/index.js';
 import { startStatusServer, type StatusServer } from './status/server.js';
 import { CollectorMetrics } from './status/metrics.js';
 import { Progress } from './status/progress.js';
@@ -42,6 +42,7 @@ export interface Io {
   readonly pid: number;
   readonly hostname: string;
   readonly bootId: string;
+  readonly containerId?: string;
   readonly isAlive: (pid: number) => boolean;
   readonly isTty: boolean;
   readonly clock?: Clock;
@@ -213,9 +214,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 async function statusCommand(dir: string, json: boolean, io: Io, clock: Clock): Promise<number> {
   try {
-    const report = await readStatus(dir, Math.floor(clock.now() / 1000));
-    io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
-    return countGaps(report) > 0 ? 1 : 0;
+    const report = await readStatus(dir, { nowSec: Math.floor(clock.now() / 1000) });
+    io.stdout(formatStatus(report, { json }));
+    return statusExitCode(report);
   } catch (err) {
     io.stderr(describeError(err));
     return 2;
@@ -300,7 +301,7 @@ async function execute(
   }
   let release: (() => Promise<void>) | undefined;
   try {
-    release = await acquireStateLock(config.state.dir, { pid: io.pid, hostname: io.hostname, bootId: io.bootId, isAlive: io.isAlive, nowMs: clock.now() });
+    release = await acquireStateLock(config.state.dir, { pid: io.pid, hostname: io.hostname, ...(io.bootId ? { bootId: io.bootId } : {}), ...(io.containerId ? { containerId: io.containerId } : {}), isAlive: io.isAlive, nowSec: () => Math.floor(clock.now() / 1000), note: (line) => logger.warn(line) });
   } catch (err) {
     io.stderr(describeError(err));
     return 2;
@@ -312,7 +313,7 @@ async function execute(
   const random = Math.random;
   const report = (line: string) => io.stderr(line);
   const sink = createSink(config.influx, { clock, random, telemetry, retryMaxMs: writeRetryMaxMs, report: (line) => logger.warn(line) });
-  const store = new FileCheckpointStore(config.state.dir, { nowSec: () => Math.floor(clock.now() / 1000) });
+  const store = new FileCheckpointStore(config.state.dir, { nowSec: () => Math.floor(clock.now() / 1000), note: (line) => io.stderr(line) });
   const credentials = credentialProvider(chosen, io.env, readFile, logger);
   const recovery = createRecovery(config.influx, { clock });
   const deps: PassDeps = {

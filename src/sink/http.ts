@@ -61,9 +61,9 @@ export function exchange(
         const room = o.maxBodyBytes - size;
         if (c.length > room) {
           chunks.push(c.subarray(0, Math.max(0, room)));
+          done(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), truncated: true }));
           // Stop reading: the socket goes, the next request opens a fresh one.
           res.destroy();
-          done(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), truncated: true }));
           return;
         }
         size += c.length;
@@ -122,7 +122,7 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
     for (const form of [s, Buffer.from(s).toString('base64'), encodeURIComponent(s)]) out = out.split(form).join(REDACTED);
   }
   return out
-    .replace(/(authorization|proxy-authorization|x-api-key|cookie)(["']?\s*[:=]\s*["']?)[^"'\r\n,}]*/gi, `$1$2${REDACTED}`)
+    .replace(/(authorization|x-api-key|cookie)(["']?\s*[:=]\s*["']?)(?:(?:basic|token|bearer)\s+)?[^\s"',;}]+/gi, `$1$2${REDACTED}`)
     .replace(/\b(token|basic|bearer)\s+(?=[A-Za-z0-9+/=._~-]*[\d+/=_~-])[A-Za-z0-9+/=._~-]{8,}/gi, `$1 ${REDACTED}`)
     .replace(/([?&;\s"']|^)(p|u|password|passwd|pwd|token|secret|access_token|api_key)=[^&\s"',;]*/gi, `$1$2=${REDACTED}`)
     .replace(/(\w+:\/\/)[^/@\s"']+@/g, '$1');

@@ -115,6 +115,8 @@ export class InfluxSink implements Sink {
       for (let i = 0; next !== undefined; i += size) {
         const end = Math.min(points.length, i + size);
         const sending = this.#batch(points, i, end, next, signal, acc);
+        // Awaited below; meanwhile a rejection must not count as unhandled.
+        sending.catch(() => {});
         next = end < points.length ? await new Promise<string>((resolve) => setImmediate(() => resolve(this.#encoder.body(points, end, Math.min(points.length, end + size))))) : undefined;
         await sending;
       }

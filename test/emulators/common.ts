@@ -13,6 +13,8 @@ export interface EmuResponse {
   readonly status: number;
   readonly body: unknown;
   readonly headers?: Record<string, string>;
+  /** Send the headers and the first bytes of the body, then never finish it (a fault the collector's deadline must catch). */
+  readonly stall?: boolean;
 }
 
 export interface CallRecord {
@@ -42,7 +44,8 @@ export class EmuServer {
           .then((r) => {
             const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
             res.writeHead(r.status, { 'content-type': typeof r.body === 'string' ? 'text/xml' : 'application/json', ...(r.headers ?? {}) });
-            res.end(body);
+            if (r.stall) res.write(body.slice(0, Math.max(1, Math.floor(body.length / 2))));
+            else res.end(body);
           })
           .catch((err: unknown) => {
             res.writeHead(500, { 'content-type': 'application/json' });

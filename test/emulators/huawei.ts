@@ -2,8 +2,15 @@
  * A Huawei Cloud Live emulator: ListDomainTrafficDetail (v2), the legacy ShowTraffic (v1) and
  * ShowDomain, as VENDORS.md part C and seed 004 describe them. AK/SK signatures are checked with the
  * official signer (@huaweicloud/huaweicloud-sdk-core AKSKSigner).
+ *
+ * Several accounts (keyed by AK), each with its own SK, project, optional security token, rate
+ * limit and domains. Faults (faults.ts): `emu.inject({ fault, api?, domain?, count? })` with `api`
+ * `stats/traffic/detail` or `stream/traffic`. `foreign-domain` does not apply (rows carry no
+ * domain); `other-interval` adds a 60 s row inside the first 300 s bucket (what a 60 s answer to a
+ * 300 s query looks like); `error-200` answers `{error_code, error_msg}` with HTTP 200.
  */
 import { createRequire } from 'node:module';
+import { FAULT_VALUES, FaultQueue, transportFault, type FaultName, type FaultSpec } from './faults.js';
 import { Emulator, minuteBytes, revised, type CallRecord, type EmuRequest, type EmuResponse, type EmulatorClock } from './common.js';
 
 const require = createRequire(import.meta.url);
@@ -19,6 +26,8 @@ export interface HuaweiAccount {
   readonly projectId: string;
   readonly securityToken?: string;
   readonly domains: readonly { domain: string; type?: 'pull' | 'push'; status?: 'on' | 'off' }[];
+  /** Calls per second per API for this account (default: the emulator's, 10). */
+  readonly rateLimit?: number;
 }
 
 export interface HuaweiEmulatorOptions extends EmulatorClock {
@@ -29,11 +38,17 @@ export interface HuaweiEmulatorOptions extends EmulatorClock {
 
 export class HuaweiEmulator extends Emulator {
   readonly #o: HuaweiEmulatorOptions;
+  readonly #faults = new FaultQueue();
   #n = 0;
 
   constructor(o: HuaweiEmulatorOptions) {
     super(o);
     this.#o = o;
+  }
+
+  inject(f: FaultSpec): void {
+    if (f.fault === 'foreign-domain') throw new Error('foreign-domain does not apply to Huawei Live: its rows carry no domain');
+    this.#faults.add(f);
   }
   dataCalls(): CallRecord[] {
     return this.calls.filter((c) => c.api !== 'domain' && c.status === 200);
@@ -82,16 +97,28 @@ export class HuaweiEmulator extends Emulator {
     if (expected !== req.headers.authorization) return fail(401, 'APIGW.0301', 'Incorrect IAM authentication information: verify aksk signature fail');
     if (account.securityToken !== undefined && req.headers['x-security-token'] !== account.securityToken) return fail(401, 'APIGW.0301', 'Incorrect IAM authentication information: security token invalid');
     if (m[2] !== account.projectId || req.headers['x-project-id'] !== account.projectId) return fail(404, 'APIGW.0311', 'Incorrect project ID');
-    if (api !== 'domain' && !this.limiter.admit(`${ak}:${api}`, this.#o.rateLimit ?? 10, nowMs)) return fail(429, 'APIGW.0308', `The throttling threshold has been reached: policy user over ratelimit,limit:${this.#o.rateLimit ?? 10},time:1 second`);
+    const limit = account.rateLimit ?? this.#o.rateLimit ?? 10;
+    if (api !== 'domain' && !this.limiter.admit(`${ak}:${api}`, limit, nowMs)) return fail(429, 'APIGW.0308', `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`);
+    const res = this.#answer(api, account, query, nowMs, illegalOf(fail));
+    // A refusal was recorded by `fail` already.
+    if (res.status !== 200) return res;
+    if (api === 'domain') return reply(200, res.body);
+    const injected = this.#faults.take(api, (query.play_domains ?? query.domain ?? '').split(',').filter(Boolean));
+    if (!injected) return reply(200, res.body);
+    const broken = this.#broken(injected, res, api);
+    reply(broken.status, broken.body, `fault:${injected}`);
+    return { ...broken, headers: { ...(broken.headers ?? {}), 'X-Request-Id': requestId } };
+  }
+
+  #answer(api: string, account: HuaweiAccount, query: Record<string, string>, nowMs: number, illegal: (msg: string) => EmuResponse): EmuResponse {
     if (api === 'domain') {
-      return reply(200, {
+      return { status: 200, body: {
         total: account.domains.length,
         domain_info: account.domains.map((d) => ({ domain: d.domain, domain_type: d.type ?? 'pull', vendor: 'huawei', region: 'cn-north-4', domain_cname: `${d.domain}.c.cdnhwc1.com`, status: d.status ?? 'on', create_time: '2024-01-01T00:00:00Z' })),
-      });
+      } };
     }
     const known = (d: string) => account.domains.some((x) => x.domain === d);
     const nowSec = Math.floor(nowMs / 1000);
-    const illegal = (msg: string) => fail(400, 'LIVE.100011001', `Request Illegal: ${msg}`);
     if (api === 'stats/traffic/detail') {
       const domains = (query.play_domains ?? '').split(',').filter(Boolean);
       if (!domains.length) return illegal('play_domains is required');
@@ -108,7 +135,7 @@ export class HuaweiEmulator extends Emulator {
       if (start < nowSec - 365 * DAY) return illegal('only the past year can be queried');
       const data_list = [];
       for (let t = start; t <= end && t <= nowSec; t += interval) data_list.push({ value: domains.reduce((n, d) => n + this.servedValue(d, t, interval, nowMs), 0), time: new Date(t * 1000).toISOString().replace('.000Z', 'Z') });
-      return reply(200, { data_list });
+      return { status: 200, body: { data_list } };
     }
     // Legacy: 5-minute buckets; start without end means until now; end without start is illegal.
     if (query.start_time === undefined && query.end_time !== undefined) return illegal('end_time without start_time');
@@ -128,6 +155,70 @@ export class HuaweiEmulator extends Emulator {
     if (start < nowSec - 90 * DAY) return illegal('only the last three months can be queried');
     const traffic_info = [];
     for (let t = Math.ceil(start / 300) * 300; t <= end && t <= nowSec; t += 300) traffic_info.push({ traffic: domains.reduce((n, d) => n + this.servedValue(d, t, 300, nowMs), 0), timestamp: new Date(t * 1000).toISOString().replace('.000Z', 'Z') });
-    return reply(200, { total: traffic_info.length, traffic_info });
+    return { status: 200, body: { total: traffic_info.length, traffic_info } };
   }
+
+  /** The answer `ok` broken as `fault` says (faults.ts). */
+  #broken(fault: FaultName, ok: EmuResponse, api: string): EmuResponse {
+    const t = transportFault(fault, ok);
+    if (t) return t;
+    const body = structuredClone(ok.body) as Record<string, unknown>;
+    const [listKey, valueKey, timeKey] = api === 'stats/traffic/detail' ? ['data_list', 'value', 'time'] : ['traffic_info', 'traffic', 'timestamp'];
+    const rows = body[listKey] as Record<string, unknown>[];
+    const row = rows[0];
+    const need = () => {
+      if (!row) throw new Error(`fault ${fault}: the answer has no bucket to break`);
+      return row;
+    };
+    if (fault in FAULT_VALUES) {
+      need()[valueKey] = FAULT_VALUES[fault];
+      return { status: 200, body };
+    }
+    const at = (r: Record<string, unknown>) => Date.parse(r[timeKey] as string) / 1000;
+    const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+    switch (fault) {
+      case 'missing-container':
+        delete body[listKey];
+        break;
+      case 'null-container':
+        body[listKey] = null;
+        break;
+      case 'error-200':
+        return { status: 200, body: { error_code: 'LIVE.100011009', error_msg: 'Internal error' } };
+      case 'other-interval':
+        rows.splice(1, 0, { [valueKey]: 1024, [timeKey]: iso(at(need()) + 60) });
+        break;
+      case 'off-grid':
+        need()[timeKey] = iso(at(need()) + 150);
+        break;
+      case 'zoneless-time':
+        need()[timeKey] = (need()[timeKey] as string).replace(/Z$/, '');
+        break;
+      case 'unparseable-time':
+        need()[timeKey] = '2026-02-30T25:61:00Z';
+        break;
+      default:
+        throw new Error(`fault ${fault} does not apply to Huawei Live`);
+    }
+    return { status: 200, body };
+  }
+}
+
+function illegalOf(fail: (status: number, code: string, msg: string) => EmuResponse): (msg: string) => EmuResponse {
+  return (msg) => fail(400, 'LIVE.100011001', `Request Illegal: ${msg}`);
+}
+
+export const HUAWEI_DEMO = { ak: 'HWDEMOAK', sk: 'demo-secret-huawei', projectId: '0123456789abcdef0123456789abcdef', domains: ['live.example.com', 'play.example.com'] };
+
+export async function startDemo(): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: HuaweiEmulator }> {
+  const emulator = new HuaweiEmulator({
+    accounts: { [HUAWEI_DEMO.ak]: { sk: HUAWEI_DEMO.sk, projectId: HUAWEI_DEMO.projectId, domains: [...HUAWEI_DEMO.domains.map((domain) => ({ domain })), { domain: 'push.example.com', type: 'push' }] } },
+  });
+  const endpoint = await emulator.start();
+  return {
+    config: { vendors: { huawei: { enabled: true, endpoint, domains: [], apis: ['stats/traffic/detail', 'stream/traffic'] } } },
+    env: { HUAWEICLOUD_SDK_AK: HUAWEI_DEMO.ak, HUAWEICLOUD_SDK_SK: HUAWEI_DEMO.sk, HUAWEICLOUD_SDK_PROJECT_ID: HUAWEI_DEMO.projectId },
+    stop: () => emulator.stop(),
+    emulator,
+  };
 }

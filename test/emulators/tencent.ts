@@ -1,10 +1,22 @@
 /**
  * A Tencent Cloud CDN emulator (DescribeOriginData, DescribeDomains) that behaves as the docs say
  * (VENDORS.md part B). TC3 signatures are checked with the official SDK signer.
+ *
+ * Several accounts (keyed by SecretId), each with its own key, optional STS token, rate limit and
+ * domains. A domain is accelerated in `mainland`, `overseas` or `global` (both); its data differs
+ * per area, deterministically, and an area that does not serve it answers zeros (README of the
+ * adapter: the choice this emulator shares with it).
+ *
+ * Faults (faults.ts): `emu.inject({ fault, api?, domain?, count? })`, e.g.
+ * `emu.inject({ fault: 'foreign-domain', api: 'DescribeOriginData', domain: 'a.com', count: 2 })`.
+ * Every name of FAULTS applies; `zoneless-time` (Tencent times carry no zone by design) sends an
+ * ISO time with `Z` instead, which is not the documented format either. `fail({ code })` answers
+ * a vendor error code instead.
  */
 import { createRequire } from 'node:module';
 import { Emulator, minuteBytes, revised, type CallRecord, type EmuRequest, type EmuResponse, type EmulatorClock } from './common.js';
 import { createHash } from 'node:crypto';
+import { FAULT_VALUES, FaultQueue, transportFault, type FaultName, type FaultSpec } from './faults.js';
 
 const require = createRequire(import.meta.url);
 const Sign = (require('tencentcloud-sdk-nodejs-common/tencentcloud/common/sign') as { default: { sign3(o: Record<string, unknown>): string } }).default;
@@ -24,7 +36,11 @@ export interface TencentAccount {
   readonly secretKey: string;
   readonly token?: string;
   readonly domains: readonly { domain: string; area?: 'mainland' | 'overseas' | 'global'; status?: string }[];
+  /** DescribeOriginData calls per second for this account (default: the emulator's, 20). */
+  readonly rateLimit?: number;
 }
+
+export type Area = 'mainland' | 'overseas';
 
 export interface TencentEmulatorOptions extends EmulatorClock {
   readonly accounts: Record<string, TencentAccount>;
@@ -38,10 +54,24 @@ function h(domain: string, minute: number, salt: string): number {
 
 export class TencentEmulator extends Emulator {
   readonly #o: TencentEmulatorOptions;
+  readonly #faults = new FaultQueue();
 
   constructor(o: TencentEmulatorOptions) {
     super(o);
     this.#o = o;
+  }
+
+  inject(f: FaultSpec): void {
+    this.#faults.add(f);
+  }
+
+  /** Whether `domain` is accelerated in `area` (a domain of no account is served nowhere). */
+  serves(domain: string, area: Area): boolean {
+    for (const a of Object.values(this.#o.accounts)) {
+      const d = a.domains.find((x) => x.domain === domain);
+      if (d) return (d.area ?? 'mainland') === 'global' || (d.area ?? 'mainland') === area;
+    }
+    return false;
   }
 
   fail(f: { status?: number; code: string; count?: number }): void {
@@ -52,23 +82,27 @@ export class TencentEmulator extends Emulator {
   }
 
   /** Per-minute counts of one domain: requests, each status code, failed requests, bytes. */
-  minute(domain: string, m: number): { flux: number; request: number; codes: Record<string, number>; failRequest: number } {
-    const request = 1000 + (h(domain, m, 'req') % 90_000);
+  minute(domain: string, m: number, area: Area = 'mainland'): { flux: number; request: number; codes: Record<string, number>; failRequest: number } {
+    // Mainland keeps the salts it always had, so that mainland series stay what they were.
+    const key = area === 'mainland' ? domain : `${area}|${domain}`;
+    const request = 1000 + (h(key, m, 'req') % 90_000);
     const codes: Record<string, number> = {};
-    for (const list of Object.values(CODES)) for (const [c, share] of list) codes[c] = Math.floor(request * share * (0.5 + (h(domain, m, c) % 1000) / 1000));
-    const failRequest = Object.entries(codes).filter(([c]) => c.startsWith('5')).reduce((n, [, v]) => n + v, 0) + (h(domain, m, 'fail') % 7);
-    return { flux: minuteBytes(domain, m, 'tencent'), request, codes, failRequest };
+    for (const list of Object.values(CODES)) for (const [c, share] of list) codes[c] = Math.floor(request * share * (0.5 + (h(key, m, c) % 1000) / 1000));
+    const failRequest = Object.entries(codes).filter(([c]) => c.startsWith('5')).reduce((n, [, v]) => n + v, 0) + (h(key, m, 'fail') % 7);
+    return { flux: minuteBytes(key, m, 'tencent'), request, codes, failRequest };
   }
 
   /** A bucket of one domain as served at `nowMs` (revised until it settles), for every metric name. */
-  bucket(domain: string, tsSec: number, g: number, nowMs: number): Record<string, number> {
+  bucket(domain: string, tsSec: number, g: number, nowMs: number, area: Area = 'mainland'): Record<string, number> {
+    const served = this.serves(domain, area);
     const settle = this.#o.settleMs ?? 600_000;
     const end = (tsSec + g) * 1000;
     const rev = (v: number) => revised(v, end, settle, nowMs);
     let flux = 0, request = 0, failRequest = 0;
     const codes: Record<string, number> = {};
     for (let m = tsSec; m < tsSec + g; m += 60) {
-      const x = this.minute(domain, m);
+      if (!served) break;
+      const x = this.minute(domain, m, area);
       flux += x.flux;
       request += x.request;
       failRequest += x.failRequest;
@@ -120,18 +154,25 @@ export class TencentEmulator extends Emulator {
     if (expected !== req.headers.authorization || /:\d+$/.test(host)) return err('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');
     if (account.token !== undefined && req.headers['x-tc-token'] !== account.token) return err('AuthFailure.TokenFailure', 'Token verification failed.');
     if (req.headers['x-tc-version'] !== '2018-06-06') return err('NoSuchVersion', 'The request version does not exist.');
-    const fault = this.faults.find((f) => f.remaining > 0);
+    const fault = this.faults.find((f) => f.remaining > 0 && f.api === undefined);
     if (fault) {
       fault.remaining--;
       record((fault.body as { Response: { Error: { Code: string } } }).Response.Error.Code);
       return { status: fault.status, body: fault.body };
     }
-    if (action === 'DescribeOriginData' && !this.limiter.admit(`${secretId}:${action}`, this.#o.rateLimit ?? 20, nowMs)) return err('RequestLimitExceeded', 'Your current request times equals to `20` in a second, which exceeds the frequency limit `20` for a second.');
+    const limit = account.rateLimit ?? this.#o.rateLimit ?? 20;
+    if (action === 'DescribeOriginData' && !this.limiter.admit(`${secretId}:${action}`, limit, nowMs)) return err('RequestLimitExceeded', `Your current request times equals to \`${limit}\` in a second, which exceeds the frequency limit \`${limit}\` for a second.`);
     let res: EmuResponse;
     if (action === 'DescribeOriginData') res = this.#originData(account, params, nowMs, rid, err);
     else if (action === 'DescribeDomains') res = this.#domains(account, params, rid, err);
     else return err('InvalidAction', `The action ${action} does not exist.`);
-    if (!(res.body as { Response: { Error?: unknown } }).Response.Error) record();
+    if ((res.body as { Response: { Error?: unknown } }).Response.Error) return res;
+    const injected = this.#faults.take(action, Array.isArray(params.Domains) ? (params.Domains as string[]) : []);
+    if (injected) {
+      record(`fault:${injected}`);
+      return this.#broken(injected, res, params, rid);
+    }
+    record();
     return res;
   }
 
@@ -155,6 +196,8 @@ export class TencentEmulator extends Emulator {
     const area = (p.Area as string | undefined) ?? 'mainland';
     if (area !== 'mainland' && area !== 'overseas') return err('InvalidParameter.CdnParamError', 'Area');
     const interval = (p.Interval as string | undefined) ?? '5min';
+    // "指定查询服务地域为中国境外时不支持 1 分钟粒度" (SDK model of DescribeOriginDataRequest.Interval).
+    if (interval === 'min' && area === 'overseas') return err('InvalidParameter.CdnStatInvalidFilter', 'Interval min is not supported for the area overseas.');
     const span = end - start;
     const ok = { min: span <= DAY && area !== 'overseas', '5min': span <= 31 * DAY, hour: span <= 31 * DAY, day: true }[interval];
     if (ok === undefined || !ok || span > 90 * DAY) return err('InvalidParameter.CdnInvalidParamInterval', `Interval ${interval} is not supported for this span.`);
@@ -169,7 +212,7 @@ export class TencentEmulator extends Emulator {
     const names = metric === 'statusCode' ? ['2xx', '3xx', '4xx', '5xx'] : /^\dxx$/.test(metric) ? [metric, ...CODES[metric]!.map(([c]) => c)] : [metric];
     const series = (ds: string[]) => {
       const perTime = times.map((t) => {
-        const vals = ds.map((d) => this.bucket(d, t, g, nowMs));
+        const vals = ds.map((d) => this.bucket(d, t, g, nowMs, area));
         const sum = (k: string) => vals.reduce((n, v) => n + v[k]!, 0);
         const r: Record<string, number> = {};
         for (const n of names) r[n] = sum(n);
@@ -183,6 +226,51 @@ export class TencentEmulator extends Emulator {
     };
     const data = detail ? domains.map((d) => ({ Resource: d, OriginData: series([d]) })) : [{ Resource: domains.length === 1 ? domains[0] : 'multiDomains', OriginData: series(domains) }];
     return { status: 200, body: { Response: { Interval: interval, Data: data, RequestId: rid } } };
+  }
+
+  /** The answer `ok` broken as `fault` says (faults.ts). */
+  #broken(fault: FaultName, ok: EmuResponse, p: Record<string, unknown>, rid: string): EmuResponse {
+    const t = transportFault(fault, ok);
+    if (t) return t;
+    const body = structuredClone(ok.body) as { Response: Record<string, unknown> };
+    const r = body.Response;
+    const data = r.Data as { Resource: string; OriginData: { Metric: string; DetailData: { Time: string; Value: unknown }[] }[] }[];
+    const point = data[0]?.OriginData[0]?.DetailData[0];
+    if (fault in FAULT_VALUES) {
+      if (!point) throw new Error(`fault ${fault}: the answer has no bucket to break`);
+      point.Value = FAULT_VALUES[fault];
+      return { status: 200, body };
+    }
+    switch (fault) {
+      case 'missing-container':
+        delete r.Data;
+        break;
+      case 'null-container':
+        r.Data = null;
+        break;
+      case 'error-200':
+        return { status: 200, body: { Response: { Error: { Code: 'InternalError.CdnSystemError', Message: 'system error' }, RequestId: rid } } };
+      case 'foreign-domain':
+        data[0]!.Resource = 'foreign.example.net';
+        break;
+      case 'other-interval':
+        r.Interval = p.Interval === 'hour' ? '5min' : 'hour';
+        break;
+      case 'off-grid':
+      case 'zoneless-time':
+      case 'unparseable-time': {
+        if (!point) throw new Error(`fault ${fault}: the answer has no bucket to break`);
+        const sec = Date.parse(`${point.Time.replace(' ', 'T')}+08:00`) / 1000;
+        const g = { min: 60, '5min': 300, hour: 3600, day: DAY }[p.Interval as 'min'] ?? 300;
+        if (fault === 'off-grid') point.Time = new Date((sec + g / 2 + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+        else if (fault === 'zoneless-time') point.Time = new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+        else point.Time = '2026-02-30 25:61:00';
+        break;
+      }
+      default:
+        throw new Error(`fault ${fault} does not apply to Tencent`);
+    }
+    return { status: 200, body };
   }
 
   #domains(account: TencentAccount, p: Record<string, unknown>, rid: string, err: (c: string, m?: string) => EmuResponse): EmuResponse {
@@ -203,4 +291,27 @@ export class TencentEmulator extends Emulator {
       },
     };
   }
+}
+
+/** The demo account: top-level credentials, both areas, domains in mainland, overseas and both. */
+export const TENCENT_DEMO = {
+  secretId: 'AKID-demo',
+  secretKey: 'demo-secret-tencent',
+  domains: [
+    { domain: 'www.example.cn', area: 'mainland' as const },
+    { domain: 'api.example.cn', area: 'global' as const },
+    { domain: 'dl.example.cn', area: 'global' as const },
+    { domain: 'intl.example.com', area: 'overseas' as const },
+  ],
+};
+
+export async function startDemo(): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: TencentEmulator }> {
+  const emulator = new TencentEmulator({ accounts: { [TENCENT_DEMO.secretId]: { secretKey: TENCENT_DEMO.secretKey, domains: [...TENCENT_DEMO.domains, { domain: 'gone.example.cn', status: 'offline' }] } } });
+  const endpoint = await emulator.start();
+  return {
+    config: { vendors: { tencent: { enabled: true, endpoint, domains: [], areas: ['mainland', 'overseas'] } } },
+    env: { TENCENTCLOUD_SECRET_ID: TENCENT_DEMO.secretId, TENCENTCLOUD_SECRET_KEY: TENCENT_DEMO.secretKey },
+    stop: () => emulator.stop(),
+    emulator,
+  };
 }
