@@ -10,6 +10,7 @@
  */
 import { InfluxDB } from '@influxdata/influxdb-client';
 import http from 'node:http';
+import os from 'node:os';
 import type { Point } from '../src/kernel/schema.js';
 import type { Clock } from '../src/ports.js';
 import { LineEncoder } from '../src/sink/line.js';
@@ -89,6 +90,14 @@ async function viaClient(url: string, points: Point[]): Promise<number> {
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pps = (ms: number) => Math.round(N / (ms / 1000));
 
+/** Wall time of a run, and this process's CPU per point (µs): the client side's cost, whatever else loads the machine. */
+async function timed(run: () => Promise<number>): Promise<{ ms: number; cpuUs: number }> {
+  const c0 = process.cpuUsage();
+  const ms = await run();
+  const c = process.cpuUsage(c0);
+  return { ms, cpuUs: (c.user + c.system) / N };
+}
+
 const [influx, vm] = await Promise.all([startInfluxV1(), startVictoriaMetrics()]);
 try {
   const points = makePoints();
@@ -112,7 +121,11 @@ try {
     // Alternate the order so that no side always meets a warmer server.
     const order = [...(round % 2 ? v1Runs : v1Runs.reverse()), ...(round % 2 ? v2Runs : v2Runs.reverse())];
     const row: Record<string, number | string> = { round };
-    for (const [name, run] of order) row[name] = pps(await run());
+    for (const [name, run] of order) {
+      const t = await timed(run);
+      row[name] = pps(t.ms);
+      row[`${name} cpu µs/pt`] = Number(t.cpuUs.toFixed(2));
+    }
     rows.push(row);
   }
   console.table(rows);
@@ -122,6 +135,8 @@ try {
   console.log(`  v1 InfluxDB 1.x: raw ${m('v1 raw')}, sink ${m('v1 sink')}: ratio ${ratio('v1 sink', 'v1 raw')} (target ≥ 0.90)`);
   console.log(`  v2 VictoriaMetrics: raw ${m('v2 raw')}, sink ${m('v2 sink')}: ratio ${ratio('v2 sink', 'v2 raw')} (target ≥ 0.90); influxdb-client transport ${m('v2 client')}: ratio ${ratio('v2 client', 'v2 raw')}`);
   const perRound = (a: string, b: string) => rows.map((r) => ((r[a] as number) / (r[b] as number)).toFixed(2)).join(' ');
+  console.log(`  client-side CPU per point (µs, median): v1 raw ${m('v1 raw cpu µs/pt')}, v1 sink ${m('v1 sink cpu µs/pt')}, v2 raw ${m('v2 raw cpu µs/pt')}, v2 sink ${m('v2 sink cpu µs/pt')}, v2 client ${m('v2 client cpu µs/pt')}`);
+  console.log(`  load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
   console.log(`  per-round ratios: v1 sink/raw ${perRound('v1 sink', 'v1 raw')}; v2 sink/raw ${perRound('v2 sink', 'v2 raw')}; v2 client/raw ${perRound('v2 client', 'v2 raw')}`);
 } finally {
   await Promise.all([influx.stop(), vm.stop()]);
