@@ -1,52 +1,44 @@
-/** Starts every vendor emulator with demo accounts; returns the config and env that point the collector at them. */
-import { AliyunEmulator } from './aliyun.js';
-import { HuaweiEmulator } from './huawei.js';
-import { TencentEmulator } from './tencent.js';
+/**
+ * Starts the emulator of every vendor module (test/emulators/<module id>.ts, each exporting
+ * `startDemo()`), and returns the config and env that point the collector at them. A new vendor
+ * needs no line here: its emulator file is found by its module id.
+ */
+import { MODULES } from '../../src/vendors/registry.js';
 
-export const DEMO = {
-  aliyun: { ak: 'LTAI-demo-access-key', secret: 'demo-secret-aliyun', domains: ['img.example.com', 'video.example.com', 'static.example.com'] },
-  tencent: { id: 'AKID-demo', key: 'demo-secret-tencent', domains: ['www.example.cn', 'api.example.cn', 'dl.example.cn'] },
-  huawei: { ak: 'HWDEMOAK', sk: 'demo-secret-huawei', projectId: '0123456789abcdef0123456789abcdef', domains: ['live.example.com', 'play.example.com'] },
-};
+export interface Demo {
+  config: Record<string, unknown>;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+  emulator: unknown;
+}
 
 export interface DemoVendors {
   config: { vendors: Record<string, Record<string, unknown>> };
   env: Record<string, string>;
   stop: () => Promise<void>;
-  aliyun: AliyunEmulator;
-  tencent: TencentEmulator;
-  huawei: HuaweiEmulator;
+  /** By module id. */
+  demos: Record<string, Demo>;
 }
 
-export async function startDemoVendors(): Promise<DemoVendors> {
-  const aliyun = new AliyunEmulator({ accounts: { [DEMO.aliyun.ak]: { secret: DEMO.aliyun.secret, domains: DEMO.aliyun.domains, offline: ['old.example.com'] } } });
-  const tencent = new TencentEmulator({ accounts: { [DEMO.tencent.id]: { secretKey: DEMO.tencent.key, domains: [...DEMO.tencent.domains.map((domain) => ({ domain })), { domain: 'gone.example.cn', status: 'offline' }] } } });
-  const huawei = new HuaweiEmulator({
-    accounts: { [DEMO.huawei.ak]: { sk: DEMO.huawei.sk, projectId: DEMO.huawei.projectId, domains: [...DEMO.huawei.domains.map((domain) => ({ domain })), { domain: 'push.example.com', type: 'push' }] } },
-  });
-  const [a, t, h] = await Promise.all([aliyun.start(), tencent.start(), huawei.start()]);
+export async function startDemoVendors(only?: readonly string[]): Promise<DemoVendors> {
+  const demos: Record<string, Demo> = {};
+  for (const m of MODULES) {
+    if (only && !only.includes(m.id)) continue;
+    const mod = (await import(`./${m.id}.js`)) as { startDemo(): Promise<Demo> };
+    demos[m.id] = await mod.startDemo();
+  }
+  const vendors: Record<string, Record<string, unknown>> = {};
+  let env: Record<string, string> = {};
+  for (const [id, d] of Object.entries(demos)) {
+    vendors[id] = (d.config as { vendors?: Record<string, Record<string, unknown>> }).vendors?.[id] ?? d.config;
+    env = { ...env, ...d.env };
+  }
   return {
-    aliyun,
-    tencent,
-    huawei,
-    config: {
-      vendors: {
-        aliyun: { enabled: true, endpoint: a, domains: [] },
-        tencent: { enabled: true, endpoint: t, domains: [] },
-        huawei: { enabled: true, endpoint: h, domains: [], apis: ['stats/traffic/detail', 'stream/traffic'] },
-      },
-    },
-    env: {
-      ALIBABA_CLOUD_ACCESS_KEY_ID: DEMO.aliyun.ak,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEMO.aliyun.secret,
-      TENCENTCLOUD_SECRET_ID: DEMO.tencent.id,
-      TENCENTCLOUD_SECRET_KEY: DEMO.tencent.key,
-      HUAWEICLOUD_SDK_AK: DEMO.huawei.ak,
-      HUAWEICLOUD_SDK_SK: DEMO.huawei.sk,
-      HUAWEICLOUD_SDK_PROJECT_ID: DEMO.huawei.projectId,
-    },
+    config: { vendors },
+    env,
+    demos,
     stop: async () => {
-      await Promise.all([aliyun.stop(), tencent.stop(), huawei.stop()]);
+      await Promise.all(Object.values(demos).map((d) => d.stop()));
     },
   };
 }
