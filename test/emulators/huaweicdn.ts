@@ -43,7 +43,7 @@ const { AKSKSigner } = require('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigne
 };
 
 const DAY = 86_400;
-const SPAN: Record<number, number> = { 300: 2 * DAY, 3600: 7 * DAY, 86400: 31 * DAY };
+const SPAN: Record<number, number> = { 300: 7 * DAY, 3600: 31 * DAY, 86400: 31 * DAY };
 const OFFSET: Record<number, number> = { 300: 0, 3600: 0, 86400: -8 * 3600 };
 export const STAT_TYPES = [
   'bw', 'flux', 'bs_bw', 'bs_flux', 'req_num', 'hit_num', 'bs_num', 'bs_fail_num', 'hit_flux',
