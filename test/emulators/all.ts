@@ -18,13 +18,20 @@ export interface DemoVendors {
   huawei: HuaweiEmulator;
 }
 
-export async function startDemoVendors(): Promise<DemoVendors> {
+/** Where the demo vendors listen: loopback and free ports unless given (the Compose demo needs fixed ports on 0.0.0.0). */
+export interface DemoListen {
+  host?: string;
+  ports?: Partial<Record<'aliyun' | 'tencent' | 'huawei', number>>;
+}
+
+export async function startDemoVendors(listen: DemoListen = {}): Promise<DemoVendors> {
   const aliyun = new AliyunEmulator({ accounts: { [DEMO.aliyun.ak]: { secret: DEMO.aliyun.secret, domains: DEMO.aliyun.domains, offline: ['old.example.com'] } } });
   const tencent = new TencentEmulator({ accounts: { [DEMO.tencent.id]: { secretKey: DEMO.tencent.key, domains: [...DEMO.tencent.domains.map((domain) => ({ domain })), { domain: 'gone.example.cn', status: 'offline' }] } } });
   const huawei = new HuaweiEmulator({
     accounts: { [DEMO.huawei.ak]: { sk: DEMO.huawei.sk, projectId: DEMO.huawei.projectId, domains: [...DEMO.huawei.domains.map((domain) => ({ domain })), { domain: 'push.example.com', type: 'push' }] } },
   });
-  const [a, t, h] = await Promise.all([aliyun.start(), tencent.start(), huawei.start()]);
+  const p = listen.ports ?? {};
+  const [a, t, h] = await Promise.all([aliyun.server.start(p.aliyun ?? 0, listen.host), tencent.server.start(p.tencent ?? 0, listen.host), huawei.server.start(p.huawei ?? 0, listen.host)]);
   return {
     aliyun,
     tencent,
