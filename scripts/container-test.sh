@@ -22,7 +22,6 @@ if ! podman build "${PODMAN[@]}" --format docker --build-arg BASE="$BASE_IMAGE" 
   echo "container-test: image build failed"
   exit 1
 fi
-podman image prune -f >/dev/null 2>&1 || true
 t2=$(date +%s)
 echo "container-test: image $IMAGE built in $((t2 - t1)) s ($(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'), base $(podman image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
 
