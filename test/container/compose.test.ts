@@ -24,6 +24,7 @@ import { ROOT } from '../support/cli.js';
 import { startVictoriaMetrics, vmExport, type RunningServer } from '../support/servers.js';
 
 const IMAGE = process.env.CONTAINER_TEST_IMAGE ?? 'localhost/cdn-origin-collector:ci';
+const EMULATORS_IMAGE = process.env.EMULATORS_IMAGE ?? 'localhost/cdn-origin-emulators:ci';
 /** What podman needs on these machines (runc; the default rlimits cannot be set in this sandbox). */
 const PODMAN_RUN = ['--runtime', 'runc', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768'];
 const RUN_ID = `cdnct-${process.pid}`;
@@ -316,5 +317,33 @@ describe.skipIf(problem !== undefined)('the collector image as docker-compose.ym
     expect(statSync(dir).uid).toBe(1000);
     const again = await podman(['run', '--rm', ...withBind, IMAGE, 'once']);
     expect(again.code, `as uid 1000 once the dir is its own: ${again.stderr}`).toBe(0);
+  });
+
+  it('the demo profile: the emulators service answers on its ports and stops on SIGTERM with exit 0', async () => {
+    const emu = compose.services.emulators as unknown as { environment: Record<string, string>; profiles: string[] };
+    expect(emu.profiles).toEqual(['demo']);
+    // Its fixed ports are taken by this test's own emulators: the same image on free ones, by its env.
+    const ports = await Promise.all([0, 1, 2].map(() => new Promise<number>((r) => {
+      const s = net.createServer();
+      s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); });
+    })));
+    const name = `${RUN_ID}-emulators`;
+    const envArgs = Object.entries({ ...emu.environment, ALIYUN_EMU_PORT: String(ports[0]), TENCENT_EMU_PORT: String(ports[1]), HUAWEI_EMU_PORT: String(ports[2]) }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const r = await podman(['run', '-d', '--name', name, ...PODMAN_RUN, '--network', 'host', ...envArgs, EMULATORS_IMAGE]);
+    expect(r.code, r.stderr).toBe(0);
+    created.containers.push(name);
+    let logs: Out = { code: -1, stdout: '', stderr: '' };
+    for (let i = 0; i < 60 && !logs.stdout.includes('emulators ready'); i++) {
+      await new Promise((res) => setTimeout(res, 1000));
+      logs = await podman(['logs', name]);
+    }
+    expect(logs.stdout, logs.stderr).toContain('emulators ready');
+    // An unsigned call is refused by the vendor's rules, which proves the emulator, not just a socket, answers.
+    const res = await fetch(`http://127.0.0.1:${ports[0]}/?Action=DescribeUserDomains`);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    const stop = await podman(['stop', '-t', '20', name]);
+    expect(stop.code, stop.stderr).toBe(0);
+    const code = await podman(['inspect', '--format', '{{.State.ExitCode}}', name]);
+    expect(code.stdout.trim()).toBe('0');
   });
 });
