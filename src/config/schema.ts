@@ -82,7 +82,7 @@ export function isKeySpec(x: KeySpec | Readonly<Record<string, KeySpec>>): x is 
 
 function vendorSchema(m: VendorModule): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    enabled: { doc: `collect ${m.title}`, format: 'strict-boolean', default: false },
+    enabled: { doc: `collect ${m.title}`, format: 'strict-boolean', default: false, env: `${m.id.toUpperCase()}_ENABLED` },
     domains: { doc: m.domainsDoc, format: 'domain-list', default: [] as string[], ...(m.domainsEnv ? { env: m.domainsEnv } : {}) },
     accounts: { doc: 'several accounts: a list of { name, credentials (or <key>File), domains, … }; empty: the top-level credentials form the account "default"', format: 'accounts', default: [] },
   };

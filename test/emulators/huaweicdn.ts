@@ -366,7 +366,7 @@ export const DEMO_HUAWEICDN = {
 };
 
 /** The demo account: three online domains (one without traffic), and one offline. */
-export async function startDemo(): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: HuaweiCdnEmulator }> {
+export async function startDemo(listen: { host?: string; port?: number } = {}): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: HuaweiCdnEmulator }> {
   const emulator = new HuaweiCdnEmulator({
     accounts: {
       [DEMO_HUAWEICDN.ak]: {
@@ -380,7 +380,7 @@ export async function startDemo(): Promise<{ config: Record<string, unknown>; en
       },
     },
   });
-  const url = await emulator.start();
+  const url = await emulator.server.start(listen.port ?? 0, listen.host ?? '127.0.0.1');
   return {
     emulator,
     config: { vendors: { huaweicdn: { enabled: true, endpoint: url, domains: [] } } },
