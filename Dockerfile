@@ -21,6 +21,8 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # The emulated vendors of the demo (docker-compose.yml, profile `demo`); never part of the collector image.
 FROM deps AS emulators
 COPY tsconfig.json ./
+# The emulator index takes the vendors from the collector's module registry.
+COPY src ./src
 COPY test/emulators ./test/emulators
 USER node
 EXPOSE 18081 18082 18083 18084

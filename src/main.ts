@@ -288,6 +288,7 @@ function passSettings(c: CoreConfig, command: string): PassSettings {
     initialLookbackMs: c.collect.initialLookbackMs,
     giveUpAfterMs: c.collect.giveUpAfterMs,
     recoverFromInflux: c.state.recoverFromInflux && command !== 'verify',
+    recoverAlways: c.shard.count > 1,
   };
 }
 

@@ -197,11 +197,12 @@ function applyEnv(schema: Schema, env: Readonly<Record<string, string | undefine
   const walk = (node: Record<string, unknown>, prefix: string) => {
     for (const [k, v] of Object.entries(node)) {
       const key = prefix ? `${prefix}.${k}` : k;
-      const spec = v as { env?: string; _cvtProperties?: Record<string, unknown> };
+      const spec = v as { env?: string; default?: unknown; _cvtProperties?: Record<string, unknown> };
       if (spec._cvtProperties) walk(spec._cvtProperties, key);
       else if (spec.env && env[spec.env] !== undefined) {
         const raw = env[spec.env]!;
-        const cur = schema.get(key as never) as unknown;
+        // The key's type is its default's: convict has already put the raw string in place.
+        const cur = spec.default;
         let value: unknown = raw;
         if (Array.isArray(cur)) value = raw.split(',').map((x) => x.trim()).filter(Boolean);
         else if (typeof cur === 'number') {

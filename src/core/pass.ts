@@ -33,6 +33,8 @@ export interface PassSettings extends CallSettings {
   readonly initialLookbackMs: number;
   readonly giveUpAfterMs: number;
   readonly recoverFromInflux: boolean;
+  /** Also for domains with a checkpoint (several shards: a domain may have moved away and back). */
+  readonly recoverAlways?: boolean;
 }
 
 export class PassFailed extends Error {
@@ -81,7 +83,17 @@ export async function runPass(
   const g0 = stream.rules.tiers[0].granularitySec;
 
   const fresh = domains.filter((d) => !state.has(d));
-  const recovered = mode.kind === 'collect' && settings.recoverFromInflux ? await recover(deps, adapter, stream, fresh, log) : new Map<string, number>();
+  // Sharded, a domain may come back to this replica after another wrote it: its checkpoint here is
+  // stale, so InfluxDB is asked about every domain, and the later of the two wins.
+  const ask = settings.recoverAlways ? [...domains] : fresh;
+  const recovered = mode.kind === 'collect' && settings.recoverFromInflux ? await recover(deps, adapter, stream, ask, log) : new Map<string, number>();
+  if (recovered !== 'unavailable') {
+    for (const [d, newest] of recovered) {
+      const s = state.get(d);
+      const from = Math.min(newest + g0, horizon);
+      if (s && from > s.finalEndSec) state.set(d, { ...s, finalEndSec: from, tail: new Map() });
+    }
+  }
   // InfluxDB could not say where these domains' data ends: they wait for a later pass.
   const waiting = new Set(recovered === 'unavailable' ? fresh : []);
   if (waiting.size) domains = domains.filter((d) => !waiting.has(d));
