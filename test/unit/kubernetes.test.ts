@@ -216,7 +216,7 @@ describe('deploy/kubernetes', () => {
   // src/config/load.ts applyEnv: SHARD_COUNT="3" stays a string (convict stored the env var before,
   // and the number conversion looks at the stored value's type), so shard.count is refused. Same
   // finding as test/integration/shard.test.ts.
-  it.fails('the ConfigMap loads with the whole pod env, SHARD_COUNT included', () => {
+  it('the ConfigMap loads with the whole pod env, SHARD_COUNT included', () => {
     const loaded = loadAsPod([]);
     expect(loaded.problems).toEqual([]);
     expect(loaded.config.shard.count).toBe(sts.spec.replicas);
