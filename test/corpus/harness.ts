@@ -231,7 +231,7 @@ export async function runCase(c: Case, env: HarnessEnv, secrets: Secrets = makeS
   const fromSec = Math.floor(env.nowSec / 3600) * 3600 - 3 * 3600;
   const toSec = fromSec + BUCKETS * STEP;
   const domains = c.secondAccount === 'ok' ? [...DOMAINS[v]] : [DOMAINS[v][0]];
-  const ctx: CaseContext = { dir, stateDir, fromSec, toSec, secrets, domains, vendor: v, streamPrefix: `${v}.main.${PRIMARY[v].stream.replace(/[^A-Za-z0-9_-]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}` };
+  const ctx: CaseContext = { dir, stateDir, fromSec, toSec, secrets, domains, vendor: v, metric: c.metric ?? PRIMARY[v].metric, streamPrefix: `${v}.main.${PRIMARY[v].stream.replace(/[^A-Za-z0-9_-]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}` };
   const texts: { where: string; text: string }[] = [];
 
   const second = c.secondAccount !== undefined;
@@ -313,7 +313,7 @@ export async function runCase(c: Case, env: HarnessEnv, secrets: Secrets = makeS
     await emu.start(port);
     if (fake) fake.mode = 'ok';
     c.repair?.(ctx);
-    run.followUp = await runCli(['once', ...configArgs], cliEnv);
+    run.followUp = await runCli(c.expect.followUpSame ? [...cmd, ...configArgs] : ['once', ...configArgs], cliEnv);
     run.followUpLines = userLines(run.followUp.stderr);
     texts.push({ where: 'follow-up stdout', text: run.followUp.stdout }, { where: 'follow-up stderr', text: run.followUp.stderr });
     run.followUpPoints = inRange(await readPoints());
@@ -340,7 +340,7 @@ export async function runCase(c: Case, env: HarnessEnv, secrets: Secrets = makeS
 
 /** The buckets of [from, to) of every domain of the case (primary metric) that are missing. */
 export function missingBuckets(run: CaseRun, points: Point[], domains = run.ctx.domains): string[] {
-  const metric = PRIMARY[run.ctx.vendor].metric;
+  const metric = run.ctx.metric;
   const have = new Set(points.filter((p) => p.metric === metric).map((p) => `${p.domain}@${p.sec}`));
   const out: string[] = [];
   for (const d of domains) for (let t = run.ctx.fromSec; t < run.ctx.toSec; t += STEP) if (!have.has(`${d}@${t}`)) out.push(`${d}@${t}`);

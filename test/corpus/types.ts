@@ -26,6 +26,7 @@ export interface CaseContext {
   readonly secrets: Secrets;
   readonly domains: readonly string[];
   readonly vendor: VendorId;
+  readonly metric: string;
   /** The stream file prefix of the case's vendor, e.g. `aliyun.main.DescribeDomainSrcTrafficData`. */
   readonly streamPrefix: string;
 }
@@ -51,12 +52,18 @@ export interface Expect {
   readonly noNetwork?: boolean;
   /** The follow-up healthy pass (`once`, faults cleared, state repaired): exit 0, every bucket in InfluxDB, nothing owed. */
   readonly followUp?: boolean;
+  /** The follow-up runs the same command again instead of `once` (a failed backfill keeps no checkpoint: it is re-run). */
+  readonly followUpSame?: boolean;
+  /** The follow-up need not fill [from, to) (state cases: `once` starts from its own look-back). */
+  readonly followUpPartial?: boolean;
 }
 
 export interface Case {
   readonly name: string;
   readonly cls: CaseClass;
   readonly vendor?: VendorId;
+  /** The metric whose buckets are counted (default: the vendor's traffic metric). */
+  readonly metric?: string;
   /** A second account of the same vendor (its secret given as a `…File`); `wrong` signs with a wrong secret. */
   readonly secondAccount?: 'ok' | 'wrong';
   /** Bad-input faults (test/emulators/faults.ts vocabulary; mapped to the Alibaba names where they differ). */
