@@ -12,7 +12,7 @@ export function checkCase(c: Case, run: CaseRun): void {
   expect(run.first.code, ctx).toBe(e.exit);
   if (e.line) {
     expect(run.userLines.length, ctx).toBe(e.lines ?? 1);
-    expect(run.userLines.some((l) => e.line!.test(l)), ctx).toBe(true);
+    expect((e.lines ?? 1) > 1 ? run.userLines.every((l) => e.line!.test(l)) : run.userLines.some((l) => e.line!.test(l)), ctx).toBe(true);
   } else {
     expect(run.userLines, ctx).toEqual([]);
   }

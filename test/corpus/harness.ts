@@ -37,7 +37,7 @@ export const DOMAINS: Record<VendorId, [string, string]> = {
 };
 export const PRIMARY: Record<VendorId, { metric: string; stream: string; api: string }> = {
   aliyun: { metric: 'traffic_bytes', stream: 'DescribeDomainSrcTrafficData', api: 'DescribeDomainSrcTrafficData' },
-  tencent: { metric: 'traffic_bytes', stream: 'flux', api: 'DescribeOriginData' },
+  tencent: { metric: 'traffic_bytes', stream: 'flux-5min-mainland', api: 'DescribeOriginData' },
   huawei: { metric: 'play_traffic_bytes', stream: 'stats/traffic/detail', api: 'stats/traffic/detail' },
   huaweicdn: { metric: 'traffic_bytes', stream: 'ShowDomainStats', api: 'ShowDomainStats' },
 };

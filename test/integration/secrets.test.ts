@@ -6,7 +6,7 @@
  * runs showed or wrote (stdout, stderr, JSON logs, every file under the case's directory, state.dir
  * included) is searched for each secret, its base64, base64url, URL-encoded and hex forms, and every
  * 10-character part of it. Behaviour is the corpus test's business; this one only hunts leaks.
- * SECRETS_FILTER=<substring> runs only the matching scenarios.
+ * SECRETS_FILTER=<regex> runs only the matching scenarios.
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALL_CASES } from '../corpus/cases/index.js';
@@ -14,7 +14,7 @@ import { leaks, makeSecrets, runCase, secretNeedles, type CaseRun } from '../cor
 import type { Case } from '../corpus/types.js';
 
 const filter = process.env.SECRETS_FILTER;
-const cases = ALL_CASES.filter((c) => !filter || c.name.includes(filter));
+const cases = ALL_CASES.filter((c) => !filter || new RegExp(filter).test(c.name));
 const runs = new Map<string, Promise<CaseRun>>();
 
 describe('secrets never leave', () => {

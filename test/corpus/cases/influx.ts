@@ -13,6 +13,7 @@ interface Shape {
   readonly mode: FakeInfluxMode;
   readonly title: string;
   readonly line: RegExp;
+  readonly lines?: number;
   readonly influx: 'hole' | 'none';
   /** Refused points are owed (later passes write them); otherwise the window is not committed and the command is re-run. */
   readonly owed: boolean;
@@ -20,10 +21,11 @@ interface Shape {
 }
 
 const SHAPES: Shape[] = [
-  { mode: 'partial', title: 'partial write refusing one bucket', line: /^influx.*(refused|unable to parse|partial|invalid)/i, influx: 'hole', owed: true, refuseFirstBucket: true },
-  { mode: 'conflict-all', title: 'every point refused (field type conflict)', line: /^influx.*(refused|conflict|invalid column type)/i, influx: 'none', owed: true },
-  { mode: 'unparseable-400', title: '400 with a body nobody can parse', line: /^influx.*400/i, influx: 'none', owed: true },
-  { mode: '413', title: '413 on every request', line: /^influx.*(413|too large)/i, influx: 'none', owed: true },
+  // One line per refused point (CONTRACT.md: "A point that InfluxDB refuses is reported with its reason"): 2 metrics x buckets.
+  { mode: 'partial', title: 'partial write refusing one bucket', line: /^aliyun DescribeDomainSrcTrafficData a\.example\.com: InfluxDB refused \w+ at \S+: HTTP 400: .*(invalid|parse|column).*account main/, lines: 2, influx: 'hole', owed: true, refuseFirstBucket: true },
+  { mode: 'conflict-all', title: 'every point refused (field type conflict)', line: /^aliyun DescribeDomainSrcTrafficData a\.example\.com: InfluxDB refused \w+ at \S+: HTTP 4(00|22): .*(conflict|column type).*account main/, lines: 6, influx: 'none', owed: true },
+  { mode: 'unparseable-400', title: '400 with a body nobody can parse', line: /InfluxDB refused|^influx.*400/, lines: 6, influx: 'none', owed: true },
+  { mode: '413', title: '413 on every request', line: /^aliyun DescribeDomainSrcTrafficData a\.example\.com: InfluxDB refused \w+ at \S+: HTTP 413: the point alone is too large/, lines: 6, influx: 'none', owed: true },
   { mode: '500-html', title: '500 with an HTML page', line: /^influx.*500/i, influx: 'none', owed: false },
   { mode: '401-echo', title: '401 whose body echoes Authorization', line: /^influx.*(401|unauthori[sz]ed|credential)/i, influx: 'none', owed: false },
   { mode: '404-db', title: '404 database/bucket not found', line: /^influx.*(404|not found)/i, influx: 'none', owed: false },
@@ -40,7 +42,7 @@ for (const flavor of FLAVORS) {
       name: `influx ${flavor} ${s.title}`,
       cls: 'influx',
       fakeInflux: { flavor, mode: s.mode, ...(s.refuseFirstBucket ? { refuseFirstBucket: true } : {}) },
-      expect: { exit: 1, line: s.line, influx: s.influx, ...(s.owed ? { owed: true } : { followUpSame: true }), followUp: true },
+      expect: { exit: 1, line: s.line, ...(s.lines ? { lines: s.lines } : {}), influx: s.influx, ...(s.owed ? { owed: true } : { followUpSame: true }), followUp: true },
     });
   }
 }

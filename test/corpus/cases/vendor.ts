@@ -32,7 +32,7 @@ const WHAT: Record<string, string> = {
   'non-json': 'JSON|pars',
   'html-500': '500|HTTP',
   truncated: 'JSON|truncat|pars|end',
-  'foreign-domain': 'domain',
+  'foreign-domain': 'domain|not asked',
   'other-interval': 'interval|granularit|grid|60',
   'off-grid': 'grid',
   'zoneless-time': 'zone|time',
@@ -74,7 +74,8 @@ function storm(v: VendorId, fault: string): Case {
     ...(count ? { metric: count.metric, config: { vendors: { [v]: count.config } } } : {}),
     inject: [{ fault, count: 50 }],
     ...(fault === 'stall' ? { config: { collect: { requestTimeoutMs: 700 } } } : {}),
-    ...(fault === 'oversized' ? { config: { collect: { maxResponseBytes: 65_536 } } } : {}),
+    // A long deadline: under load, sending 64 MiB can outlast a short one and the size limit must be what fires.
+    ...(fault === 'oversized' ? { config: { collect: { maxResponseBytes: 65_536, requestTimeoutMs: 20_000 } } } : {}),
     expect: {
       exit: 1,
       line: vendorLine(v, WHAT[fault]!, DOMAINS[v][0], 'main', count?.prefix ?? PREFIX[v]),
