@@ -252,7 +252,7 @@ export async function runCase(c: Case, env: HarnessEnv, secrets: Secrets = makeS
     influx: { ...influx, writeRetryMaxMs: 600, requestTimeoutMs: 2000 },
     state: { dir: stateDir, recoverFromInflux: false },
     log: { level: 'warn' },
-    collect: { retryMaxAttempts: 2, retryBaseMs: 10, retryMaxDelayMs: 50, requestTimeoutMs: 2000, initialLookbackMs: 3_600_000 },
+    collect: { retryMaxAttempts: 2, retryBaseMs: 10, retryMaxDelayMs: 50, requestTimeoutMs: 8000, initialLookbackMs: 3_600_000 },
     vendors: { [v]: vendorConfig(v, endpoint, secrets, c.secondAccount, path.join(dir, 'second.secret')) },
   };
   const config = deepMerge(base, c.config ?? {});

@@ -36,7 +36,7 @@ export interface Expect {
   readonly exit: number;
   /** The one user-facing stderr line (JSON log lines and progress lines aside). */
   readonly line?: RegExp;
-  /** How many user-facing lines; default 1 when `line` is given, 0 otherwise. */
+  /** How many user-facing lines; default 1 when `line` is given, 0 otherwise; -1: one or more (one per problem). */
   readonly lines?: number;
   /**
    * What InfluxDB holds for [from, to) afterwards: `complete` every bucket of every domain, `hole`

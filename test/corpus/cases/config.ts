@@ -80,7 +80,8 @@ export const configCases: Case[] = CASES.map((c) => ({
   ...(c.raw ? { rawConfig: c.raw } : {}),
   ...(c.env ? { env: c.env } : {}),
   command: c.command ?? ['once'],
-  expect: { exit: 2, line: c.key, noNetwork: true },
+  // One line per problem: a wrong key may be told with its consequences ("required when …"); at least one names it.
+  expect: { exit: 2, line: c.key, lines: -1, noNetwork: true },
 }));
 
 // Valid configurations whose output must still hold no secret: check-config masks, URLs lose their userinfo.

@@ -34,7 +34,7 @@ const WHAT: Record<string, string> = {
   truncated: 'JSON|truncat|pars|end',
   'foreign-domain': 'domain|not asked',
   'other-interval': 'interval|granularit|grid|60',
-  'off-grid': 'grid',
+  'off-grid': 'grid|start_time',
   'zoneless-time': 'zone|time',
   'unparseable-time': 'time',
   'value-null': 'null',
