@@ -199,13 +199,12 @@ export class InfluxSink implements Sink {
   async #post(body: string, count: number, signal: AbortSignal | undefined): Promise<Answer> {
     const started = this.#clock.now();
     const label = this.#conn.label;
-    const data = Buffer.from(body, 'utf8');
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw STOP;
       const t0 = this.#clock.now();
       let failure: { kind: ErrorKind; line: string; retryAfterMs?: number };
       try {
-        const ex = await exchange(this.#conn.endpoint, this.#conn.writeUrl, { method: 'POST', headers: this.#headers, body: data, deadlineMs: this.#deadlineMs, maxBodyBytes: this.#maxBody });
+        const ex = await exchange(this.#conn.endpoint, this.#conn.writeUrl, { method: 'POST', headers: this.#headers, body, deadlineMs: this.#deadlineMs, maxBodyBytes: this.#maxBody });
         const s = ex.status;
         this.#telemetry.onWrite?.(count, this.#clock.now() - t0, s >= 200 && s < 300);
         const said = () => `${oneLine(ex.body, this.#conn.secrets) || '(no body)'}${ex.truncated ? ` (answer cut at ${this.#maxBody} bytes)` : ''}`;
