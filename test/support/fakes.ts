@@ -5,7 +5,8 @@ import type { PassDeps } from '../../src/core/pass.js';
 import { CollectorError } from '../../src/kernel/errors.js';
 import type { HttpRequest, HttpResponse } from '../../src/kernel/http.js';
 import type { Point } from '../../src/kernel/schema.js';
-import type { Credentials } from '../../src/kernel/vendor.js';
+import type { AccountConfig, Credentials, VendorModule } from '../../src/kernel/vendor.js';
+import { isKeySpec } from '../../src/config/schema.js';
 import type { CheckpointStore, Clock, CredentialProvider, DomainState, GapEntry, HttpClient, SendOptions, Sink, StreamRef, StreamState, Telemetry, WriteResult } from '../../src/ports.js';
 import type { EmuRequest, EmuResponse } from '../emulators/common.js';
 
@@ -162,4 +163,15 @@ export function testDeps(o: { clock: ManualClock; http: HttpClient; sink?: Sink;
     reported: new Set(),
     reports,
   };
+}
+
+/** A vendor module's defaults (as the config schema would give them), with overrides. */
+export function moduleSettings(m: VendorModule, over: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = { enabled: true, domains: [], accounts: [] };
+  for (const [k, v] of Object.entries(m.config)) out[k] = isKeySpec(v) ? v.default : Object.fromEntries(Object.entries(v).map(([kk, s]) => [kk, s.default]));
+  return { ...out, ...over };
+}
+
+export function moduleAccount(name: string, domains: readonly string[], values: Record<string, unknown> = {}): AccountConfig {
+  return { name, domains, values };
 }
