@@ -264,6 +264,47 @@ describe('a pass of the 1-minute traffic API', () => {
   });
 });
 
+describe('backfill and recovery through a pass', () => {
+  it('backfill without a checkpoint moves it to the range end; a later backfill before it leaves it; values exact', async () => {
+    const { deps, adapter, stream, store, ref, sink, emu, clock } = aliyun();
+    const s = await runPass(deps, settings, adapter, stream, DOMAINS, { kind: 'range', fromSec: H('07:00'), toSec: H('08:30') });
+    expect(s).toMatchObject({ calls: 6, written: 3 * 90 });
+    expect(store.domain(ref, 'a.example.com')!.finalEndSec).toBe(H('08:30'));
+    await runPass(deps, settings, adapter, stream, DOMAINS, { kind: 'range', fromSec: H('06:00'), toSec: H('06:30') });
+    expect(store.domain(ref, 'a.example.com')!.finalEndSec).toBe(H('08:30'));
+    for (const p of sink.points.values()) expect(p.value).toBe(emu.servedValue(API, p.domain, 'Value', p.tsSec, 60, clock.now(), AK));
+    // Then collect goes on from there: no gap between the backfill and now.
+    await runPass(deps, settings, adapter, stream, DOMAINS, { kind: 'collect' });
+    for (let t = H('08:30'); t < H('10:00'); t += 60) expect(sink.points.has(`aliyun|default||c.example.com|traffic_bytes|60|${t}`), String(t)).toBe(true);
+  });
+
+  it('a backfill range after the checkpoint leaves it where it is (the hole before the range is not skipped)', async () => {
+    const { deps, adapter, stream, store, ref, pass, clock } = aliyun();
+    await pass();
+    clock.advance(3 * 3600_000);
+    await runPass(deps, settings, adapter, stream, DOMAINS, { kind: 'range', fromSec: H('12:00'), toSec: H('12:30') });
+    expect(store.domain(ref, 'a.example.com')!.finalEndSec).toBe(H('09:54'));
+  });
+
+  it('a domain without a checkpoint resumes after the newest bucket InfluxDB holds', async () => {
+    const { deps, adapter, stream, emu } = aliyun();
+    const asked: unknown[] = [];
+    const recovery = { newestBuckets: async (q: unknown) => (asked.push(q), new Map([['a.example.com', H('09:40')]])) };
+    await runPass({ ...deps, recovery }, { ...settings, recoverFromInflux: true }, adapter, stream, DOMAINS, { kind: 'collect' });
+    expect(asked).toEqual([{ vendor: 'aliyun', account: 'default', metrics: ['traffic_bytes'], intervalSec: 60, domains: DOMAINS }]);
+    expect(calls(emu, 'a.example.com').map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:41:00Z']);
+    expect(calls(emu, 'b.example.com').map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:00:00Z']);
+  });
+
+  it('when InfluxDB cannot say, one line, and the initial look-back', async () => {
+    const { deps, adapter, stream, emu } = aliyun();
+    const recovery = { newestBuckets: async () => { throw new Error('influx: http://influx:8086 unreachable: connect ECONNREFUSED'); } };
+    await runPass({ ...deps, recovery }, { ...settings, recoverFromInflux: true }, adapter, stream, DOMAINS, { kind: 'collect' });
+    expect(deps.reports).toEqual([expect.stringMatching(/^aliyun DescribeDomainRealTimeSrcTrafficData: could not read the newest buckets from InfluxDB to resume 3 domain\(s\) without a checkpoint: influx: .*unreachable.*\(account default\)$/)]);
+    expect(calls(emu).map((c) => c.params.StartTime)).toEqual(Array(3).fill('2026-11-20T09:00:00Z'));
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 
 function otherVendor(m: VendorModule, emu: TencentEmulator | HuaweiCdnEmulator, clock: ManualClock, creds: Record<string, string>, domains: string[], over: Record<string, unknown>) {
