@@ -13,7 +13,9 @@ import http from 'node:http';
 import os from 'node:os';
 import type { Point } from '../src/kernel/schema.js';
 import type { Clock } from '../src/ports.js';
+import { exchange } from '../src/sink/http.js';
 import { LineEncoder } from '../src/sink/line.js';
+import { connect } from '../src/sink/target.js';
 import { InfluxSink, type InfluxTarget } from '../src/sink/sink.js';
 import { createDatabase, startInfluxV1, startVictoriaMetrics } from '../test/support/servers.js';
 
@@ -72,6 +74,23 @@ async function viaSink(target: InfluxTarget, points: Point[]): Promise<number> {
   return ms;
 }
 
+/**
+ * The sink's request path alone (the same exchange(): deadline timer, body cap, keep-alive socket)
+ * with the prebuilt lines raw uses: what the sink adds to a raw POST besides encoding.
+ */
+async function viaSinkSend(target: InfluxTarget, batches: string[]): Promise<number> {
+  const c = connect(target);
+  const headers = { 'content-type': 'text/plain; charset=utf-8', ...(c.authorization ? { authorization: c.authorization } : {}) };
+  const t0 = performance.now();
+  for (const body of batches) {
+    const r = await exchange(c.endpoint, c.writeUrl, { method: 'POST', headers, body, deadlineMs: 60_000, maxBodyBytes: 65_536 });
+    if (r.status !== 204) throw new Error(`HTTP ${r.status}`);
+  }
+  const ms = performance.now() - t0;
+  c.endpoint.agent.destroy();
+  return ms;
+}
+
 /** The same points through the official client's transport, encoded the same way, each batch awaited. */
 async function viaClient(url: string, points: Point[]): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -109,13 +128,16 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     await createDatabase(influx.url, `raw${round}`);
     await createDatabase(influx.url, `sink${round}`);
+    // `v1 send` rewrites raw's points (same lines, same database): after raw in odd rounds, before it in even ones.
     const v1Runs: [string, () => Promise<number>][] = [
       ['v1 raw', () => raw(`${influx.url}/write?db=raw${round}&precision=s`, {}, batches)],
       ['v1 sink', () => viaSink({ apiVersion: 1, url: influx.url, database: `sink${round}` }, points)],
+      ['v1 send', () => viaSinkSend({ apiVersion: 1, url: influx.url, database: `raw${round}` }, batches)],
     ];
     const v2Runs: [string, () => Promise<number>][] = [
       ['v2 raw', () => raw(`${vm.url}/api/v2/write?org=org&bucket=cdn&precision=s`, { authorization: `Token ${TOKEN}` }, batches)],
       ['v2 sink', () => viaSink(v2Target, points)],
+      ['v2 send', () => viaSinkSend(v2Target, batches)],
       ['v2 client', () => viaClient(vm.url, points)],
     ];
     // Alternate the order so that no side always meets a warmer server.
@@ -135,7 +157,8 @@ try {
   console.log(`  v1 InfluxDB 1.x: raw ${m('v1 raw')}, sink ${m('v1 sink')}: ratio ${ratio('v1 sink', 'v1 raw')} (target ≥ 0.90)`);
   console.log(`  v2 VictoriaMetrics: raw ${m('v2 raw')}, sink ${m('v2 sink')}: ratio ${ratio('v2 sink', 'v2 raw')} (target ≥ 0.90); influxdb-client transport ${m('v2 client')}: ratio ${ratio('v2 client', 'v2 raw')}`);
   const perRound = (a: string, b: string) => rows.map((r) => ((r[a] as number) / (r[b] as number)).toFixed(2)).join(' ');
-  console.log(`  client-side CPU per point (µs, median): v1 raw ${m('v1 raw cpu µs/pt')}, v1 sink ${m('v1 sink cpu µs/pt')}, v2 raw ${m('v2 raw cpu µs/pt')}, v2 sink ${m('v2 sink cpu µs/pt')}, v2 client ${m('v2 client cpu µs/pt')}`);
+  console.log(`  the sink's request path alone with the prebuilt lines: v1 ${m('v1 send')} (ratio ${ratio('v1 send', 'v1 raw')}), v2 ${m('v2 send')} (ratio ${ratio('v2 send', 'v2 raw')})`);
+  console.log(`  client-side CPU per point (µs, median): v1 raw ${m('v1 raw cpu µs/pt')}, v1 sink ${m('v1 sink cpu µs/pt')}, v2 raw ${m('v2 raw cpu µs/pt')}, v2 sink ${m('v2 sink cpu µs/pt')}, v1 send ${m('v1 send cpu µs/pt')}, v2 send ${m('v2 send cpu µs/pt')}, v2 client ${m('v2 client cpu µs/pt')}`);
   console.log(`  load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
   console.log(`  per-round ratios: v1 sink/raw ${perRound('v1 sink', 'v1 raw')}; v2 sink/raw ${perRound('v2 sink', 'v2 raw')}; v2 client/raw ${perRound('v2 client', 'v2 raw')}`);
 } finally {

@@ -288,6 +288,7 @@ function passSettings(c: CoreConfig, command: string): PassSettings {
     initialLookbackMs: c.collect.initialLookbackMs,
     giveUpAfterMs: c.collect.giveUpAfterMs,
     recoverFromInflux: c.state.recoverFromInflux && command !== 'verify',
+    recoverAlways: c.shard.count > 1,
   };
 }
 
@@ -352,7 +353,9 @@ async function execute(
   let status: StatusServer | undefined;
   try {
     if (command !== 'run') void io.stopRequested.then(() => runner.stop());
-    if (command === 'once') return (await runner.runAll({ kind: 'collect' })).ok ? 0 : 1;
+    // A damaged state file is a usage-class error (exit 2), a refused InfluxDB credential exit 1.
+    const exitOf = (r: { ok: boolean; fatal?: CollectorError }) => (r.fatal ? ERROR_POLICY[r.fatal.kind].exitCode : r.ok ? 0 : 1);
+    if (command === 'once') return exitOf(await runner.runAll({ kind: 'collect' }));
     if (command === 'backfill') {
       const progress = new Progress(io.isTty, io.stderrRaw, clock);
       metrics.onPlanned = (_v, _s, n) => progress.grow(n);
@@ -360,7 +363,7 @@ async function execute(
       progress.start();
       const r = await runner.runAll({ kind: 'range', fromSec: range!.fromSec, toSec: range!.toSec });
       progress.done();
-      return r.ok ? 0 : 1;
+      return exitOf(r);
     }
     if (command === 'verify') {
       const r = await verifyRange({ ...deps, points: createPointSource(config.influx) }, settings, adapters, (a) => runner.domainsOf(a), range!, runner.stopSignal);
@@ -406,7 +409,7 @@ async function execute(
     await runner.stop();
     if (fatal) {
       io.stderr(`stopped: ${describeError(fatal)}`);
-      return 1;
+      return ERROR_POLICY[(fatal as CollectorError).kind].exitCode;
     }
     return 0;
   } finally {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallSpec, HttpRequest, HttpResponse, StreamSpec, VendorAdapter } from '../../src/kernel/vendor.js';
 import { buildSignedGet, classify, parseDomainsPage, parseStats, scrub } from '../../src/vendors/huaweicdn/api.js';
 import { BS_METRICS, BS_METRIC_NAMES, huaweicdnModule } from '../../src/vendors/huaweicdn/index.js';
-import { HuaweiCdnEmulator, type HuaweiCdnAccount, type HuaweiCdnFault } from '../emulators/huaweicdn.js';
+import { DEMO_HUAWEICDN, HuaweiCdnEmulator, startDemo, type HuaweiCdnAccount, type HuaweiCdnFault } from '../emulators/huaweicdn.js';
 
 const AK = 'HWCDNTESTAK';
 const SK = 'hwcdn-test-secret-sk-Zq8';
@@ -88,8 +88,8 @@ describe('huaweicdn module', () => {
       expect(s.cadenceSec).toBe(300);
       expect(s.rules.settleSec).toBe(10_800);
       expect(s.rules.tiers).toEqual([
-        { granularitySec: 300, maxSpanSec: 2 * 86_400, retentionSec: 90 * 86_400 },
-        { granularitySec: 3600, maxSpanSec: 7 * 86_400, retentionSec: 90 * 86_400 },
+        { granularitySec: 300, maxSpanSec: 7 * 86_400, retentionSec: 90 * 86_400 },
+        { granularitySec: 3600, maxSpanSec: 31 * 86_400, retentionSec: 90 * 86_400 },
         { granularitySec: 86_400, maxSpanSec: 31 * 86_400, retentionSec: 90 * 86_400, alignOffsetSec: -28_800 },
       ]);
     }
@@ -185,14 +185,14 @@ describe('huaweicdn ShowDomainStats against the emulator (official signer)', () 
     expect(bad.out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
   });
 
-  it('enforces spans (2 d / 7 d / 31 d), retention (90 d), alignment, 20 domains and 5 metrics', async () => {
+  it('enforces spans (7 d / 31 d / 31 d), retention (90 d), alignment, 20 domains and 5 metrics', async () => {
     const emu = emulator({ MANY: { sk: SK, domains: Array.from({ length: 21 }, (_, i) => ({ domain: `d${i}.example.com` })) } });
     const [s] = adapter().streams;
     const end = NOW_S - 6 * H;
-    expect((await run(emu, call(s!, D, end - 2 * 86_400, end))).out.ok).toBe(true);
-    expect((await run(emu, call(s!, D, end - 2 * 86_400 - 300, end))).out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
-    expect((await run(emu, call(s!, D, end - 7 * 86_400, end, 3600))).out.ok).toBe(true);
-    expect((await run(emu, call(s!, D, end - 7 * 86_400 - 3600, end, 3600))).out).toMatchObject({ ok: false, error: { vendorCode: 'CDN.0202' } });
+    expect((await run(emu, call(s!, D, end - 7 * 86_400, end))).out.ok).toBe(true);
+    expect((await run(emu, call(s!, D, end - 7 * 86_400 - 300, end))).out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
+    expect((await run(emu, call(s!, D, end - 31 * 86_400, end, 3600))).out.ok).toBe(true);
+    expect((await run(emu, call(s!, D, end - 31 * 86_400 - 3600, end, 3600))).out).toMatchObject({ ok: false, error: { vendorCode: 'CDN.0202' } });
     expect((await run(emu, call(s!, D, T0 - 150, T0 + H))).out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
     const old = NOW_S - 91 * 86_400 - (NOW_S % 300);
     expect((await run(emu, call(s!, D, old, old + H))).out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
@@ -454,5 +454,29 @@ describe('huaweicdn emulator strictness beyond what the adapter sends', () => {
     const req = get({ ...base, group_by: 'domain' });
     const res = await send(emu, { ...req, headers: { ...req.headers, 'x-domain-id': DOMAIN_ID } });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('huaweicdn demo', () => {
+  it('startDemo serves its account over HTTP with the credentials of its env (the Huawei Live demo keys)', async () => {
+    const demo = await startDemo();
+    try {
+      const v = (demo.config.vendors as Record<string, { endpoint: string }>).huaweicdn!;
+      const a = huaweicdnModule.createAdapter(settings({ endpoint: v.endpoint }), { name: 'default', domains: [], values: {} });
+      const creds = { ak: demo.env.HUAWEICLOUD_SDK_AK, sk: demo.env.HUAWEICLOUD_SDK_SK, domainId: demo.env.HUAWEICLOUD_SDK_DOMAIN_ID };
+      const http = async (req: HttpRequest): Promise<HttpResponse> => {
+        const r = await fetch(req.url, { method: req.method, headers: req.headers });
+        return { status: r.status, headers: Object.fromEntries(r.headers), body: await r.text() };
+      };
+      const page = a.discovery.parsePage(0, await http(a.discovery.buildPage(0, { nowMs: Date.now(), nonce: 'x', credentials: creds })));
+      expect(page).toMatchObject({ ok: true, domains: DEMO_HUAWEICDN.domains });
+      const now = Math.floor(Date.now() / 1000 / 300) * 300;
+      const c = call(a.streams[0]!, [...DEMO_HUAWEICDN.domains], now - 6 * H, now - 5 * H, 300, now - 4 * H);
+      const out = c.stream.parseCall(c, await http(c.stream.buildCall(c, { nowMs: Date.now(), nonce: 'x', credentials: creds })));
+      expect(out.ok).toBe(true);
+      if (out.ok) expect(out.samples.filter((x) => x.domain === DEMO_HUAWEICDN.domains[2]).every((x) => x.value === 0)).toBe(true);
+    } finally {
+      await demo.stop();
+    }
   });
 });
