@@ -31,14 +31,17 @@ try {
   await cli(['check-config']);
   const b = await cli(['backfill', '--from', from, '--to', to]);
   const o = await cli(['once']);
-  console.log(`\nbackfill exit ${b}, once exit ${o}. What InfluxDB holds now (measurement cdn_origin):\n`);
+  // The operator's proof: the last hour read again from the vendors and compared with InfluxDB.
+  const vFrom = new Date(Math.floor((now - 3600_000) / 3600_000) * 3600_000).toISOString().replace('.000Z', 'Z');
+  const v = await cli(['verify', '--from', vFrom, '--to', to]);
+  console.log(`\nbackfill exit ${b}, once exit ${o}, verify exit ${v}. What InfluxDB holds now (measurement cdn_origin):\n`);
   const series = await influxQuery(influx.url, 'cdn', 'SELECT count("value"), last("value") FROM "cdn_origin" GROUP BY "vendor", "account", "metric", "interval"');
   const rows = series.map((s) => ({ vendor: s.tags?.vendor, account: s.tags?.account, metric: s.tags?.metric, interval: s.tags?.interval, points: s.values[0]?.[1], last: s.values[0]?.[2] }));
   console.table(rows);
   const newest = await influxQuery(influx.url, 'cdn', `SELECT last("value") FROM "cdn_origin" WHERE "metric" = 'traffic_bytes' GROUP BY "vendor", "account", "domain", "interval"`);
   console.log('\nNewest traffic_bytes bucket per vendor, domain and interval:');
   console.table(newest.map((s) => ({ vendor: s.tags?.vendor, account: s.tags?.account, domain: s.tags?.domain, interval: s.tags?.interval, bucketStart: new Date(Number(s.values[0]?.[0]) * 1000).toISOString(), bytes: s.values[0]?.[1] })));
-  process.exitCode = b === 0 && o === 0 ? 0 : 1;
+  process.exitCode = b === 0 && o === 0 && v === 0 ? 0 : 1;
 } finally {
   await vendors.stop();
   await influx.stop();

@@ -22,8 +22,9 @@ import type { Credentials, KeySpec, VendorAdapter, VendorModule } from './kernel
 import { AxiosHttpClient, createAxios } from './http/client.js';
 import { createLogger } from './log.js';
 import type { Clock, CredentialProvider } from './ports.js';
-import { createSink, createRecovery } from './sink/index.js';
-import { FileCheckpointStore, acquireStateLock, readStatus, formatStatus, statusExitCode } from './state/index.js';
+import { createSink, createRecovery, createPointSource } from './sink/index.js';
+import { verifyRange } from './core/verify.js';
+import { FileCheckpointStore, acquireStateLock, readGaps, readStatus, formatStatus, statusExitCode } from './state/index.js';
 import { startStatusServer, type StatusServer } from './status/server.js';
 import { CollectorMetrics } from './status/metrics.js';
 import { Progress } from './status/progress.js';
@@ -265,8 +266,17 @@ function credentialProvider(initial: readonly EnabledVendor[], env: Io['env'], r
   };
 }
 
-function adaptersOf(chosen: readonly EnabledVendor[]): VendorAdapter[] {
-  return chosen.flatMap((e) => e.accounts.map((a) => e.module.createAdapter(e.settings, a)));
+/**
+ * One account's rate limit is shared by every replica that collects some of its domains: each
+ * replica paces at its share, so that together they stay within the documented limit.
+ */
+function adaptersOf(chosen: readonly EnabledVendor[], shardCount: number): VendorAdapter[] {
+  return chosen.flatMap((e) =>
+    e.accounts.map((a) => {
+      const adapter = e.module.createAdapter(e.settings, a);
+      return shardCount > 1 ? { ...adapter, rateLimit: (key: string) => adapter.rateLimit(key) / shardCount } : adapter;
+    }),
+  );
 }
 
 function passSettings(c: CoreConfig, command: string): PassSettings {
@@ -315,7 +325,7 @@ async function execute(
   const sink = createSink(config.influx, { clock, random, telemetry, retryMaxMs: writeRetryMaxMs, report: (line) => logger.warn(line) });
   const store = new FileCheckpointStore(config.state.dir, { nowSec: () => Math.floor(clock.now() / 1000), note: (line) => io.stderr(line) });
   const credentials = credentialProvider(chosen, io.env, readFile, logger);
-  const recovery = createRecovery(config.influx, { clock });
+  const recovery = config.state.recoverFromInflux ? createRecovery(config.influx) : undefined;
   const deps: PassDeps = {
     clock,
     http: new AxiosHttpClient(createAxios(), clock),
@@ -332,7 +342,8 @@ async function execute(
     report,
   };
   const settings = passSettings(config, command);
-  const runner = new Runner(deps, settings, adaptersOf(chosen), {
+  const adapters = adaptersOf(chosen, config.shard.count);
+  const runner = new Runner(deps, settings, adapters, {
     discoveryIntervalMs: config.collect.discoveryIntervalMs,
     stopGraceMs: config.collect.stopGraceMs,
     ...(config.shard.count > 1 ? { shard: { count: config.shard.count, index: shardIndex } } : {}),
@@ -352,12 +363,20 @@ async function execute(
       return r.ok ? 0 : 1;
     }
     if (command === 'verify') {
-      io.stderr('verify: not built yet');
-      return 2;
+      const r = await verifyRange({ ...deps, points: createPointSource(config.influx) }, settings, adapters, (a) => runner.domainsOf(a), range!, runner.stopSignal);
+      for (const line of r.lines) io.stdout(`${line}\n`);
+      for (const line of r.failures) io.stderr(line);
+      return r.differs ? 1 : 0;
     }
     // run
+    const counts = new Map<string, { vendor: string; account: string; n: number }>();
+    for (const g of await readGaps(config.state.dir)) {
+      const k = `${g.module}\u0000${g.account}`;
+      counts.set(k, { vendor: g.module, account: g.account, n: (counts.get(k)?.n ?? 0) + 1 });
+    }
+    metrics.setGapEntries(counts);
     if (config.http.port) status = await startStatusServer({ host: config.http.host, port: config.http.port, health: () => runner.health(), metrics, clock, logger });
-    for (const line of await runner.budget()) {
+    for (const line of await runner.budget((vendor, account, rateKey, sec) => metrics.setExpectedFreshness(vendor, account, rateKey, sec))) {
       logger.debug(line);
       if (line.startsWith('warning')) io.stderr(line);
       else io.stdout(line + '\n');
@@ -374,7 +393,7 @@ async function execute(
       }
       const picked = next.vendors.filter((e) => !chosenIds.length || chosenIds.includes(e.module.id));
       credentials.reset(picked);
-      runner.replace(adaptersOf(picked), passSettings(next.config, command));
+      runner.replace(adaptersOf(picked, next.config.shard.count), passSettings(next.config, command));
       logger.info('SIGHUP: configuration and secrets re-read');
     });
     runner.start((err) => {
@@ -392,6 +411,7 @@ async function execute(
     return 0;
   } finally {
     await status?.close();
+    await store.close();
     await release?.();
   }
 }

@@ -120,6 +120,11 @@ export interface RecoverySource {
   newestBuckets(q: { vendor: string; account: string; area?: string; metrics?: readonly string[]; intervalSec: number; domains: readonly string[] }): Promise<Map<string, number>>;
 }
 
+/** Points InfluxDB holds, for `verify`: value by `domain|metric|tsSec`. */
+export interface PointSource {
+  pointsIn(q: { vendor: string; account: string; area?: string; intervalSec: number; metrics: readonly string[]; domains: readonly string[]; fromSec: number; toSec: number }): Promise<Map<string, number>>;
+}
+
 export interface PassSummary {
   windows: number;
   calls: number;

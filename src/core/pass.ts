@@ -222,10 +222,12 @@ export async function runPass(
     });
     if (!out.ok) {
       if (out.error.vendorCode === 'Stopped') return { call, refetch, error: out.error };
+      const scope = VENDOR_ERROR_POLICY[out.error.kind].scope;
       summary.failedCalls++;
       problems++;
-      const scope = VENDOR_ERROR_POLICY[out.error.kind].scope;
-      reportOnce(deps, log, vendorErrorLine(adapter.module, stream.api, adapter.account, call.domains, out.error), `${adapter.module}|${adapter.account}|${stream.api}|${call.domains.join(',')}|${out.error.vendorCode}`);
+      // A refused key or clock is the account's problem: one line per account, not per stream and domain.
+      const key = scope === 'account' ? `${adapter.module}|${adapter.account}|${out.error.kind}|${out.error.vendorCode}` : `${adapter.module}|${adapter.account}|${stream.api}|${call.domains.join(',')}|${out.error.vendorCode}`;
+      reportOnce(deps, log, vendorErrorLine(adapter.module, stream.api, adapter.account, call.domains, out.error), key);
       if (scope === 'account') accountFailure = out.error.vendorCode;
       if (scope !== 'window') for (const d of call.domains) blockedDomains.add(d);
       return { call, refetch, error: out.error };

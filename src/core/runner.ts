@@ -178,7 +178,7 @@ export class Runner {
   }
 
   /** Calls needed per cadence against the vendor's limit, per vendor, account and rate key. */
-  async budget(): Promise<string[]> {
+  async budget(onFreshness?: (vendor: string, account: string, rateKey: string, expectedLagSec: number) => void): Promise<string[]> {
     const lines: string[] = [];
     const byKey = new Map<string, { adapter: VendorAdapter; rateKey: string; sources: Source[] }>();
     for (const s of this.#sources) {
@@ -208,6 +208,7 @@ export class Runner {
       const needed = Math.ceil(perSec * shortest);
       const allowed = Math.floor(rate * shortest);
       lines.push(`budget ${who}: ${domains} domains, ${parts.join(', ')}; ${needed} calls per ${shortest} s against a limit of ${allowed} (${rate}/s)`);
+      onFreshness?.(e.adapter.module, e.adapter.account, e.rateKey, Math.max(shortest, Math.ceil((perSec / rate) * shortest)));
       if (needed > allowed) {
         // Windows widen when passes stretch: every bucket still arrives, later by about this much.
         const lagSec = Math.ceil((perSec / rate) * shortest);

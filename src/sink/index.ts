@@ -1,5 +1,7 @@
 /** What main needs of the sink: the writer and the recovery query, built from influx.* settings. */
-import type { Clock, RecoverySource, Sink, Telemetry } from '../ports.js';
+import type { Clock, PointSource, RecoverySource, Sink, Telemetry } from '../ports.js';
+import { InfluxPoints } from './query.js';
+import { InfluxRecovery } from './recovery.js';
 import { InfluxSink } from './sink.js';
 import type { InfluxTarget } from './target.js';
 
@@ -32,6 +34,10 @@ export function createSink(s: InfluxSettings, deps: { clock: Clock; random: () =
   );
 }
 
-export function createRecovery(_s: InfluxSettings, _deps: { clock: Clock }): RecoverySource | undefined {
-  return undefined;
+export function createRecovery(s: InfluxSettings): RecoverySource {
+  return new InfluxRecovery(targetOf(s), { measurement: s.measurement, requestDeadlineMs: s.requestTimeoutMs });
+}
+
+export function createPointSource(s: InfluxSettings): PointSource {
+  return new InfluxPoints(targetOf(s), { measurement: s.measurement, requestDeadlineMs: s.requestTimeoutMs });
 }

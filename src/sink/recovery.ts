@@ -74,7 +74,7 @@ export class InfluxRecovery implements RecoverySource {
     const secrets = this.#conn.secrets;
     const fail = (kind: ErrorKind, what: string) => new CollectorError(kind, `${label}: cannot read the newest buckets of ${q.vendor}/${q.account}: ${what}`);
     const statement = newestBucketsQuery(this.#o.measurement, q, q.retentionSec ?? this.#o.retentionSec);
-    const body = Buffer.from(new URLSearchParams({ q: statement }).toString(), 'utf8');
+    const body = new URLSearchParams({ q: statement }).toString();
     let ex;
     try {
       ex = await exchange(this.#conn.endpoint, this.#conn.queryUrl, {

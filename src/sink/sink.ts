@@ -69,7 +69,17 @@ interface Acc {
   readonly refused: RefusedPoint[];
   /** 1 once a point is written or refused. */
   readonly settled: Uint8Array;
+  /** Single points refused in a row by a 400 that named no line, and its reason. */
+  blind: number;
+  blindReason: string;
 }
+
+/**
+ * A 400 that names no line and refuses point after point alone is about the request, not the data
+ * (a setting the server rejects): after this many in a row the search stops and the rest of the
+ * batch is refused with that reason, instead of two requests per point.
+ */
+const BLIND_LIMIT = 16;
 
 export class InfluxSink implements Sink {
   readonly #conn: Connection;
@@ -108,7 +118,7 @@ export class InfluxSink implements Sink {
   }
 
   async write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult> {
-    const acc: Acc = { written: 0, refused: [], settled: new Uint8Array(points.length) };
+    const acc: Acc = { written: 0, refused: [], settled: new Uint8Array(points.length), blind: 0, blindReason: '' };
     const size = this.#batchSize;
     try {
       let next: string | undefined = points.length ? this.#encoder.body(points, 0, Math.min(size, points.length)) : undefined;
@@ -152,11 +162,15 @@ export class InfluxSink implements Sink {
    * body fits; a single point still too large is refused.
    */
   async #resolve(points: readonly Point[], idx: readonly number[], lines: readonly string[], first: Answer | undefined, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
-    const a = first ?? (await this.#post(lines.join('\n'), lines.length, signal));
     const refuse = (k: number, reason: string) => {
       acc.refused.push({ point: points[idx[k]!]!, reason });
       acc.settled[idx[k]!] = 1;
     };
+    if (first === undefined && acc.blind >= BLIND_LIMIT) {
+      for (let k = 0; k < lines.length; k++) refuse(k, acc.blindReason);
+      return;
+    }
+    const a = first ?? (await this.#post(lines.join('\n'), lines.length, signal));
     const halves = async () => {
       const mid = Math.ceil(lines.length / 2);
       await this.#resolve(points, idx.slice(0, mid), lines.slice(0, mid), undefined, signal, acc);
@@ -164,6 +178,7 @@ export class InfluxSink implements Sink {
     };
     if (a.kind === 'ok') {
       acc.written += idx.length;
+      acc.blind = 0;
       for (const i of idx) acc.settled[i] = 1;
       return;
     }
@@ -189,7 +204,9 @@ export class InfluxSink implements Sink {
       }
       if (restLines.length) await this.#resolve(points, restIdx, restLines, undefined, signal, acc);
     } else if (lines.length === 1) {
-      refuse(0, why(r.message || 'refused without a reason'));
+      acc.blindReason = why(r.message || 'refused without a reason');
+      acc.blind++;
+      refuse(0, acc.blindReason);
     } else {
       await halves();
     }
@@ -199,13 +216,12 @@ export class InfluxSink implements Sink {
   async #post(body: string, count: number, signal: AbortSignal | undefined): Promise<Answer> {
     const started = this.#clock.now();
     const label = this.#conn.label;
-    const data = Buffer.from(body, 'utf8');
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw STOP;
       const t0 = this.#clock.now();
       let failure: { kind: ErrorKind; line: string; retryAfterMs?: number };
       try {
-        const ex = await exchange(this.#conn.endpoint, this.#conn.writeUrl, { method: 'POST', headers: this.#headers, body: data, deadlineMs: this.#deadlineMs, maxBodyBytes: this.#maxBody });
+        const ex = await exchange(this.#conn.endpoint, this.#conn.writeUrl, { method: 'POST', headers: this.#headers, body, deadlineMs: this.#deadlineMs, maxBodyBytes: this.#maxBody });
         const s = ex.status;
         this.#telemetry.onWrite?.(count, this.#clock.now() - t0, s >= 200 && s < 300);
         const said = () => `${oneLine(ex.body, this.#conn.secrets) || '(no body)'}${ex.truncated ? ` (answer cut at ${this.#maxBody} bytes)` : ''}`;

@@ -3,7 +3,7 @@
  * a header line naming the stream, then one line per domain holding that domain's whole state.
  * The two share the domain line format, so compaction copies lines without re-encoding them.
  *
- * A domain line: {"domain":"a.com","finalEndSec":1763600000,"tail":[["traffic_bytes|60|1763599940",12.5],…],
+ * A domain line: {"domain":"a.com","finalEndSec":1763600000,"tail":[["traffic_bytes|60",1763599940,[12.5,null,13]],…],
  *   "owed":[["requests|300|1763599800","value \"abc\"",1763600100],…],
  *   "owedWindows":[[fromSec,toSec,granularitySec,alignOffsetSec|null,"reason",sinceSec],…],
  *   "lastError":[atSec,"message"]}. Empty parts are left out.
@@ -58,18 +58,54 @@ function num(n: number, what: string): string {
   return String(n);
 }
 
+/** Holes of up to this many buckets inside a run are written as nulls; a longer one starts a new run. */
+const MAX_HOLE = 3;
+
+/**
+ * The tail as runs of one series on its grid: ["metric|intervalSec", firstBucketSec, [v, v, null, v]]
+ * (null: no bucket). Keys repeat metric, interval and a ten-digit time per bucket; runs write them once.
+ */
+function encodeTail(domain: string, tail: ReadonlyMap<string, number>): string {
+  const series = new Map<string, [number, number][]>();
+  for (const [k, v] of tail) {
+    const a = k.lastIndexOf('|');
+    const ts = Number(k.slice(a + 1));
+    if (!BUCKET_KEY.test(k)) throw new CollectorError('state', `state: refusing to record ${domain} tail key ${JSON.stringify(k)}, not metric|intervalSec|bucketSec (a collector bug)`);
+    num(v, `${domain} tail ${k}`);
+    const name = k.slice(0, a);
+    let list = series.get(name);
+    if (!list) series.set(name, (list = []));
+    list.push([ts, v]);
+  }
+  const runs: string[] = [];
+  for (const [name, list] of series) {
+    const g = Number(name.slice(name.lastIndexOf('|') + 1));
+    list.sort((x, y) => x[0] - y[0]);
+    let i = 0;
+    while (i < list.length) {
+      const first = list[i]![0];
+      const vals: string[] = [String(list[i]![1])];
+      let prev = first;
+      i++;
+      while (i < list.length) {
+        const [ts, v] = list[i]!;
+        const step = (ts - prev) / g;
+        if (!Number.isInteger(step) || step > MAX_HOLE + 1) break;
+        for (let h = 1; h < step; h++) vals.push('null');
+        vals.push(String(v));
+        prev = ts;
+        i++;
+      }
+      runs.push(`[${JSON.stringify(name)},${first},[${vals.join(',')}]]`);
+    }
+  }
+  return `[${runs.join(',')}]`;
+}
+
 /** One domain as one line (with its newline), built piecewise: no intermediate object per commit. */
 export function encodeDomain(domain: string, s: DomainState): string {
   let out = `{"domain":${JSON.stringify(domain)},"finalEndSec":${num(s.finalEndSec, `${domain} finalEndSec`)}`;
-  if (s.tail.size > 0) {
-    out += ',"tail":[';
-    let first = true;
-    for (const [k, v] of s.tail) {
-      out += `${first ? '' : ','}[${JSON.stringify(k)},${num(v, `${domain} tail ${k}`)}]`;
-      first = false;
-    }
-    out += ']';
-  }
+  if (s.tail.size > 0) out += `,"tail":${encodeTail(domain, s.tail)}`;
   if (s.owed.size > 0) {
     out += ',"owed":[';
     let first = true;
@@ -163,6 +199,7 @@ function text(v: unknown, o: Origin, what: string): string {
 }
 
 const BUCKET_KEY = /^[^|]+\|[1-9]\d*\|\d+$/;
+const SERIES = /^[^|]+\|[1-9]\d*$/;
 
 function bucketKey(v: unknown, o: Origin, what: string): string {
   if (typeof v !== 'string' || !BUCKET_KEY.test(v)) throw damaged(o, `${what} key is ${show(v)}, not metric|intervalSec|bucketSec`);
@@ -184,11 +221,17 @@ export function readDomain(v: unknown, o: Origin, nowSec: number): [string, Doma
   const finalEndSec = time(v.finalEndSec, o, `${q} finalEndSec`, nowSec);
   const tail = new Map<string, number>();
   for (const e of list(v.tail, o, `${q} tail`)) {
-    if (!Array.isArray(e) || e.length !== 2) throw damaged(o, `${q} tail entry ${show(e)} is not a [key, value] pair`);
-    const k = bucketKey(e[0], o, `${q} tail`);
-    const val: unknown = e[1];
-    if (typeof val !== 'number' || !Number.isFinite(val) || val < 0) throw damaged(o, `${q} tail ${k} is ${show(val)}, not a written value`);
-    tail.set(k, val);
+    if (!Array.isArray(e) || e.length !== 3 || !Array.isArray(e[2])) throw damaged(o, `${q} tail entry ${show(e)} is not ["metric|intervalSec", firstBucketSec, [values]]`);
+    const name: unknown = e[0];
+    if (typeof name !== 'string' || !SERIES.test(name)) throw damaged(o, `${q} tail series is ${show(name)}, not metric|intervalSec`);
+    const g = Number(name.slice(name.lastIndexOf('|') + 1));
+    const first = time(e[1], o, `${q} tail ${name} first bucket`, nowSec);
+    (e[2] as unknown[]).forEach((val, i) => {
+      if (val === null) return;
+      const k = `${name}|${first + i * g}`;
+      if (typeof val !== 'number' || !Number.isFinite(val) || val < 0) throw damaged(o, `${q} tail ${k} is ${show(val)}, not a written value`);
+      tail.set(k, val);
+    });
   }
   const owed = new Map<string, Owed>();
   for (const e of list(v.owed, o, `${q} owed`)) {

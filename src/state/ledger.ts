@@ -10,6 +10,8 @@ import { show } from './codec.js';
 import { readLines } from './lines.js';
 
 export const LEDGER_FILE = 'gaps.jsonl';
+/** A gap record is well under this: how far back an append looks for the end of the last whole line. */
+const TAIL_SCAN = 64 * 1024;
 
 export function ledgerPath(dir: string): string {
   return path.join(dir, LEDGER_FILE);
@@ -38,23 +40,27 @@ export async function appendGaps(dir: string, entries: readonly GapEntry[]): Pro
   const body = entries.map(encodeGap).join('');
   try {
     await fs.mkdir(dir, { recursive: true });
-    const fh = await fs.open(file, 'a');
+    const fh = await fs.open(file, 'a+');
     try {
-      // A torn last line left by a crash would swallow this one: start on a fresh line.
+      // A torn last line left by a crash was never acknowledged: cut it off rather than bury it under this one.
       const { size } = await fh.stat();
-      let prefix = '';
       if (size > 0) {
-        const last = Buffer.alloc(1);
-        await fh.read(last, 0, 1, size - 1);
-        if (last[0] !== 0x0a) prefix = '\n';
+        const span = Math.min(size, TAIL_SCAN);
+        const tail = Buffer.alloc(span);
+        await fh.read(tail, 0, span, size - span);
+        if (tail[span - 1] !== 0x0a) {
+          const nl = tail.lastIndexOf(0x0a);
+          if (nl < 0 && span < size) throw new Error(`its last ${span} bytes hold no line end`);
+          await fh.truncate(size - span + nl + 1);
+        }
       }
-      await fh.write(prefix + body);
+      await fh.write(body);
       await fh.datasync();
     } finally {
       await fh.close();
     }
   } catch (err) {
-    throw new CollectorError('state', `state: cannot append to the gap ledger ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    throw new CollectorError('state', `state: cannot append to the gap ledger ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
 

@@ -16,7 +16,7 @@ export class CollectorMetrics {
   readonly #lag: Gauge<'vendor' | 'account' | 'stream'>;
   readonly #owed: Gauge<'vendor' | 'account' | 'stream'>;
   readonly #gaps: Counter<'vendor' | 'account' | 'stream'>;
-  readonly #gapBuckets: Gauge;
+  readonly #gapBuckets: Gauge<'vendor' | 'account'>;
   readonly #freshness: Gauge<'vendor' | 'account' | 'rate_key'>;
   readonly #finalEnd = new Map<string, { labels: { vendor: string; account: string; stream: string }; sec: number }>();
   /** Set by main: the clock used for the lag gauge. */
@@ -38,7 +38,7 @@ export class CollectorMetrics {
     this.#passDuration = new Histogram({ name: 'cdn_collector_pass_duration_seconds', help: 'Duration of one pass of one source', labelNames: ['vendor', 'account', 'stream'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900], registers });
     this.#owed = new Gauge({ name: 'cdn_collector_owed_buckets', help: 'Buckets and windows not yet written that later passes fetch again', labelNames: ['vendor', 'account', 'stream'], registers });
     this.#gaps = new Counter({ name: 'cdn_collector_gaps_recorded_total', help: 'Bucket ranges given up on and recorded in the gap ledger by this process', labelNames: ['vendor', 'account', 'stream'], registers });
-    this.#gapBuckets = new Gauge({ name: 'cdn_collector_gap_buckets', help: 'Entries in the gap ledger of state.dir (0: nothing is missing)', registers });
+    this.#gapBuckets = new Gauge({ name: 'cdn_collector_gap_buckets', help: 'Entries in the gap ledger of state.dir per vendor and account (0: nothing is missing)', labelNames: ['vendor', 'account'], registers });
     this.#freshness = new Gauge({ name: 'cdn_collector_expected_freshness_seconds', help: 'How late data is expected to arrive given the calls needed per cadence and the vendor limit', labelNames: ['vendor', 'account', 'rate_key'], registers });
     const self = this;
     this.#lag = new Gauge({
@@ -53,8 +53,9 @@ export class CollectorMetrics {
     });
   }
 
-  setGapEntries(n: number): void {
-    this.#gapBuckets.set(n);
+  /** The ledger as found at start: entries per vendor module and account. */
+  setGapEntries(counts: ReadonlyMap<string, { vendor: string; account: string; n: number }>): void {
+    for (const c of counts.values()) this.#gapBuckets.set({ vendor: c.vendor, account: c.account }, c.n);
   }
 
   setExpectedFreshness(vendor: string, account: string, rateKey: string, sec: number): void {
@@ -79,7 +80,7 @@ export class CollectorMetrics {
         this.#owed.set(l, s.owed);
         if (s.gaps) {
           this.#gaps.inc(l, s.gaps);
-          this.#gapBuckets.inc(s.gaps);
+          this.#gapBuckets.inc({ vendor: ref.module, account: ref.account }, s.gaps);
         }
         this.#passDuration.observe(l, durationMs / 1000);
         if (s.finalEndSec !== undefined) this.#finalEnd.set(`${ref.module}\u0000${ref.account}\u0000${ref.stream}`, { labels: l, sec: s.finalEndSec });

@@ -41,8 +41,9 @@ export function vendorMessage(s: unknown): string {
   if (typeof s !== 'string') return '';
   const line = s
     .replace(/\s+/g, ' ')
-    .replace(/((?:authorization|signature|x-[a-z-]*token|token|secret[a-z_]*|access[-_]?key[a-z_]*|sk|ak)\s*["']?\s*[:=]\s*["']?)[^\s,;"'&]+/gi, '$1***')
+    // A signed Authorization value runs to the end of the header: everything after the scheme goes.
     .replace(/\b(TC3-HMAC-SHA256|SDK-HMAC-SHA256|ACS3-HMAC-SHA256)\b[^"]*/g, '$1 ***')
+    .replace(/((?:authorization|signature|credential|x-[a-z-]*token|token|secret[a-z_]*|access[-_]?key[a-z_]*|sk|ak)\s*["']?\s*[:=]\s*["']?)[^\s,;"'&]+/gi, '$1***')
     .trim();
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }

@@ -13,30 +13,29 @@
  * than `settleMs` are served smaller and grow until they settle (`revised`). Buckets that have not
  * started are not served (the lists end at now).
  *
- * Fault switches (the bad-input corpus): `emu.inject({ api?, domain?, count?, fault })` makes the next
- * `count` (default 1) answers of `api` ('ShowDomainStats' | 'ListDomains'; default ShowDomainStats),
- * for calls that carry `domain` when given, answer with the fault instead:
+ * Fault switches (the bad-input corpus, vocabulary of ./faults.ts): `emu.inject({ api?, domain?, count?, fault })`
+ * makes the next `count` (default 1) answers of `api` ('ShowDomainStats' | 'ListDomains'; default
+ * ShowDomainStats), for calls that carry `domain` when given, answer with the fault instead:
  *   missing-container  no `result` (ListDomains: no `domains`)     null-container  `result: null`
- *   error-200          `{"error":{"error_code":"CDN.9999",…}}` with HTTP 200 (an unknown code)
+ *   error-200          `{"error":{"error_code":"CDN.9999",…}}` with HTTP 200 (a code nobody documents)
+ *   non-json / html-500 / truncated / stall / oversized   the transport faults of ./faults.ts
+ *   foreign-domain     the series of `domain` (or the first) keyed by a domain not asked
+ *   other-interval     60-second series (5× as many values) for a 300-second query, echoing interval 60
+ *   off-grid           echoes a start_time 150 s after the asked one
+ *   value-null / value-empty / value-abc / value-NaN / value-Infinity / value-negative / value-fraction
+ *                      the first value of each series of `domain` (or of every domain) becomes null, "",
+ *                      "abc", "NaN", "Infinity", -5 or 1.5
+ * and the Huawei CDN ones:
  *   cdn-0202 / cdn-0203 / cdn-0000   that error object with HTTP 200
  *   throttle           429 APIGW.0308                                 auth   401 APIGW.0301
- *   non-json           `<html>…` with HTTP 200                        html-500   an HTML page with 500
- *   other-domain       the series of `domain` (or the first) keyed by a domain not asked
- *   other-interval     60-second series (5× as many values) for a 300-second query
- *   off-grid           echoes a start_time 150 s after the asked one
  *   merged             ignores group_by=domain (the summed form)
- *   long-series / short-series   one value more / the last two final values left out
- *   value-null / value-empty / value-abc / value-nan / value-infinity / value-negative / value-fraction
- *                      the first value of each series of `domain` (or every domain) becomes null, "",
- *                      "abc", "NaN", "Infinity", -5 or 1.5
- *   truncated          half the JSON body (over the wire: a Content-Length the body never reaches)
- *   stall              headers, then a body that never finishes (in-process: a truncated body)
- *   oversized          a valid-looking answer padded to 64 MiB
- * `zone-less` does not apply: this API's times are epoch milliseconds.
+ *   long-series / short-series   one value more / the last two values left out
+ * `zoneless-time` and `unparseable-time` do not apply (times are implicit: start_time + i × interval,
+ * in epoch milliseconds) and throw.
  */
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import { Emulator, minuteBytes, revised, type CallRecord, type EmuRequest, type EmuResponse, type EmulatorClock } from './common.js';
+import { FAULT_VALUES, transportFault, type FaultName } from './faults.js';
 
 const require = createRequire(import.meta.url);
 const { AKSKSigner } = require('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner') as {
@@ -55,11 +54,7 @@ export const STAT_TYPES = [
 ] as const;
 const BS = ['bs_flux', 'bs_bw', 'bs_num', 'bs_fail_num', 'bs_http_code_2xx', 'bs_http_code_3xx', 'bs_http_code_4xx', 'bs_http_code_5xx'] as const;
 
-export type HuaweiCdnFault =
-  | 'missing-container' | 'null-container' | 'error-200' | 'cdn-0202' | 'cdn-0203' | 'cdn-0000' | 'throttle' | 'auth'
-  | 'non-json' | 'html-500' | 'other-domain' | 'other-interval' | 'off-grid' | 'merged' | 'long-series' | 'short-series'
-  | 'value-null' | 'value-empty' | 'value-abc' | 'value-nan' | 'value-infinity' | 'value-negative' | 'value-fraction'
-  | 'truncated' | 'stall' | 'oversized';
+export type HuaweiCdnFault = FaultName | 'cdn-0202' | 'cdn-0203' | 'cdn-0000' | 'throttle' | 'auth' | 'merged' | 'long-series' | 'short-series';
 
 export interface Injection {
   readonly api?: 'ShowDomainStats' | 'ListDomains';
@@ -92,13 +87,10 @@ export interface HuaweiCdnEmulatorOptions extends EmulatorClock {
   readonly settleMs?: number;
 }
 
-type Raw = { readonly raw: 'stall' | 'truncated' | 'oversized'; readonly status: number; readonly body: string; readonly headers: Record<string, string> };
-
 export class HuaweiCdnEmulator extends Emulator {
   readonly #o: HuaweiCdnEmulatorOptions;
   readonly #injections: (Injection & { remaining: number })[] = [];
   readonly #base = new Map<string, number>();
-  #raw: http.Server | undefined;
   #n = 0;
 
   constructor(o: HuaweiCdnEmulatorOptions) {
@@ -107,12 +99,18 @@ export class HuaweiCdnEmulator extends Emulator {
   }
 
   inject(i: Injection): void {
+    if (i.fault === 'zoneless-time' || i.fault === 'unparseable-time') throw new Error(`huaweicdn: ${i.fault} does not apply (times are start_time + i × interval, epoch ms)`);
     this.#injections.push({ ...i, remaining: i.count ?? 1 });
   }
 
   /** Accepted ShowDomainStats calls. */
   dataCalls(): CallRecord[] {
     return this.calls.filter((c) => c.api === 'ShowDomainStats' && c.status === 200 && !c.code);
+  }
+
+  /** Forgets pending fault switches. */
+  clearFaults(): void {
+    this.#injections.length = 0;
   }
 
   /** The settled value of one bs_* metric for one bucket of `g` seconds (sums of 300-second buckets). */
@@ -173,21 +171,17 @@ export class HuaweiCdnEmulator extends Emulator {
   }
 
   handle(req: EmuRequest): EmuResponse {
-    const r = this.respond(req);
-    if (!('raw' in r)) return r;
-    // In-process there is no socket to stall or cut: the client sees a body it cannot parse.
-    return { status: r.status, body: r.raw === 'oversized' ? r.body : r.body.slice(0, Math.floor(r.body.length / 2)), headers: { ...r.headers, 'content-type': 'application/json' } };
-  }
-
-  respond(req: EmuRequest): EmuResponse | Raw {
     const nowMs = this.now();
     const requestId = `hwcdn-${(++this.#n).toString(16).padStart(8, '0')}`;
     const query: Record<string, string> = {};
     for (const [k, v] of req.url.searchParams) query[k] = v;
     const api = req.url.pathname === '/v1.0/cdn/statistics/domain-stats' ? 'ShowDomainStats' : req.url.pathname === '/v1.0/cdn/domains' ? 'ListDomains' : req.url.pathname;
     const domains = (query.domain_name ?? '').split(',').filter(Boolean);
+    let injected: Injection | undefined;
     const reply = (status: number, body: unknown, code?: string): EmuResponse => {
-      this.calls.push({ api, domains, status, ...(code ? { code } : {}), params: query, atMs: nowMs });
+      // A faulted answer is recorded with its fault, so that dataCalls() counts only good ones.
+      const c = code ?? (injected ? `fault:${injected.fault}` : undefined);
+      this.calls.push({ api, domains, status, ...(c ? { code: c } : {}), params: query, atMs: nowMs });
       return { status, body, headers: { 'X-Request-Id': requestId } };
     };
     const gw = (status: number, code: string, msg: string) => reply(status, { error_code: code, error_msg: msg, request_id: requestId }, code);
@@ -221,12 +215,12 @@ export class HuaweiCdnEmulator extends Emulator {
     const limit = api === 'ShowDomainStats' ? (this.#o.rateLimit ?? 15) : (this.#o.domainsRateLimit ?? 10);
     if (!this.limiter.admit(`${ak}:${api}`, limit, nowMs)) return gw(429, 'APIGW.0308', `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`);
 
-    const injected = this.#take(api, api === 'ShowDomainStats' ? (domains.includes('all') ? account.domains.map((d) => d.domain) : domains) : []);
+    injected = this.#take(api, api === 'ShowDomainStats' ? (domains.includes('all') ? account.domains.map((d) => d.domain) : domains) : []);
     const early = injected ? this.#earlyFault(injected.fault, reply, cdn, gw) : undefined;
     if (early) return early;
 
-    if (api === 'ListDomains') return this.#listDomains(account, query, reply, cdn, injected);
-    return this.#stats(account, query, nowMs, requestId, reply, cdn, injected);
+    const ok = api === 'ListDomains' ? this.#listDomains(account, query, reply, cdn, injected) : this.#stats(account, query, nowMs, reply, cdn, injected);
+    return (injected && ok.status === 200 && transportFault(injected.fault as FaultName, ok)) || ok;
   }
 
   #earlyFault(
@@ -242,13 +236,11 @@ export class HuaweiCdnEmulator extends Emulator {
       case 'cdn-0000': return cdn(200, 'CDN.0000', 'Internal error');
       case 'throttle': return gw(429, 'APIGW.0308', 'The throttling threshold has been reached: policy user over ratelimit,limit:15,time:1 second');
       case 'auth': return gw(401, 'APIGW.0301', 'Incorrect IAM authentication information: verify aksk signature fail');
-      case 'non-json': return reply(200, '<html><body>Gateway says hello</body></html>');
-      case 'html-500': return reply(500, '<html>\n<head><title>500 Internal Server Error</title></head>\n<body>nginx</body>\n</html>');
       default: return undefined;
     }
   }
 
-  #listDomains(account: HuaweiCdnAccount, q: Record<string, string>, reply: (s: number, b: unknown, c?: string) => EmuResponse, cdn: (s: number, c: string, m: string) => EmuResponse, inj?: Injection): EmuResponse | Raw {
+  #listDomains(account: HuaweiCdnAccount, q: Record<string, string>, reply: (s: number, b: unknown, c?: string) => EmuResponse, cdn: (s: number, c: string, m: string) => EmuResponse, inj?: Injection): EmuResponse {
     const pageSize = q.page_size === undefined ? 30 : Number(q.page_size);
     const page = q.page_number === undefined ? 1 : Number(q.page_number);
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) return cdn(400, 'CDN.0001', 'page_size must be 1..10000');
@@ -274,18 +266,17 @@ export class HuaweiCdnEmulator extends Emulator {
     };
     if (inj?.fault === 'missing-container') delete body.domains;
     if (inj?.fault === 'null-container') body.domains = null;
-    return this.#finish(reply(200, body), inj);
+    return reply(200, body);
   }
 
   #stats(
     account: HuaweiCdnAccount,
     q: Record<string, string>,
     nowMs: number,
-    requestId: string,
     reply: (s: number, b: unknown, c?: string) => EmuResponse,
     cdn: (s: number, c: string, m: string) => EmuResponse,
     inj?: Injection,
-  ): EmuResponse | Raw {
+  ): EmuResponse {
     const bad = (m: string) => cdn(400, 'CDN.0001', `Parameter error: ${m}`);
     for (const p of ['action', 'start_time', 'end_time', 'domain_name', 'stat_type']) if (!q[p]) return bad(`${p} is required`);
     if (q.action !== 'detail' && q.action !== 'summary') return bad('action must be summary or detail');
@@ -338,7 +329,7 @@ export class HuaweiCdnEmulator extends Emulator {
     }
     const body: Record<string, unknown> = { result };
     if (inj) this.#applyValueFault(inj, body, result, q.group_by === 'domain', names, g, start);
-    return this.#finish(reply(200, body), inj, requestId);
+    return reply(200, body);
   }
 
   #applyValueFault(inj: Injection, body: Record<string, unknown>, result: Record<string, unknown>, grouped: boolean, names: readonly string[], g: number, start: number): void {
@@ -347,12 +338,12 @@ export class HuaweiCdnEmulator extends Emulator {
       if (!grouped) for (const v of Object.values(result)) fn(v as unknown[]);
       for (const d of targets) for (const v of Object.values((result[d] ?? {}) as Record<string, unknown[]>)) fn(v);
     };
-    const VALUES: Partial<Record<HuaweiCdnFault, unknown>> = { 'value-null': null, 'value-empty': '', 'value-abc': 'abc', 'value-nan': 'NaN', 'value-infinity': 'Infinity', 'value-negative': -5, 'value-fraction': 1.5 };
     switch (inj.fault) {
       case 'missing-container': delete body.result; return;
       case 'null-container': body.result = null; return;
       case 'off-grid': body.start_time = (start + 150) * 1000; body.interval = g; return;
-      case 'other-domain': {
+      case 'other-interval': if (g === 300) body.interval = 60; return;
+      case 'foreign-domain': {
         const from = inj.domain && result[inj.domain] ? inj.domain : Object.keys(result)[0] ?? names[0]!;
         result[`not-${from}`] = result[from] ?? {};
         delete result[from];
@@ -361,58 +352,8 @@ export class HuaweiCdnEmulator extends Emulator {
       case 'long-series': eachSeries((a) => a.push(0)); return;
       case 'short-series': eachSeries((a) => a.splice(Math.max(0, a.length - 2), 2)); return;
       default:
-        if (inj.fault in VALUES) eachSeries((a) => { if (a.length) a[0] = VALUES[inj.fault]; });
+        if (inj.fault in FAULT_VALUES) eachSeries((a) => { if (a.length) a[0] = FAULT_VALUES[inj.fault as FaultName]; });
     }
-  }
-
-  #finish(r: EmuResponse, inj?: Injection, _requestId?: string): EmuResponse | Raw {
-    if (!inj || !['truncated', 'stall', 'oversized'].includes(inj.fault)) return r;
-    let body = JSON.stringify(r.body);
-    if (inj.fault === 'oversized') body = body.replace(/^\{/, `{"padding":"${'x'.repeat(64 * 1024 * 1024)}",`);
-    return { raw: inj.fault as Raw['raw'], status: r.status, body, headers: r.headers ?? {} };
-  }
-
-  /** Over the wire: raw faults really stall or cut the body. */
-  override async start(port = 0): Promise<string> {
-    const latency = this.#o.latencyMs;
-    this.#raw = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-        const url = new URL(req.url ?? '/', `http://${headers.host ?? 'localhost'}`);
-        const go = () => {
-          const r = this.respond({ method: req.method ?? 'GET', url, headers, body: Buffer.concat(chunks).toString('utf8') });
-          if ('raw' in r) {
-            const buf = Buffer.from(r.body);
-            res.writeHead(r.status, { ...r.headers, 'content-type': 'application/json', 'content-length': String(buf.length) });
-            if (r.raw === 'oversized') return void res.end(buf);
-            res.write(buf.subarray(0, Math.floor(buf.length / 2)));
-            if (r.raw === 'truncated') res.socket?.destroy();
-            return; // stall: never finishes
-          }
-          const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
-          res.writeHead(r.status, { 'content-type': typeof r.body === 'string' ? 'text/html' : 'application/json', ...(r.headers ?? {}) });
-          res.end(body);
-        };
-        if (latency) setTimeout(go, latency);
-        else go();
-      });
-    });
-    this.#raw.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve) => this.#raw!.listen(port, '127.0.0.1', () => resolve()));
-    const addr = this.#raw.address();
-    this.server.url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`;
-    return this.server.url;
-  }
-
-  override async stop(): Promise<void> {
-    const s = this.#raw;
-    if (!s) return;
-    this.#raw = undefined;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 }
 

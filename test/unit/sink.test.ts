@@ -258,6 +258,16 @@ describe('refusals are failures: the refused points named, the rest written', ()
     expect(f.reqs.length).toBeLessThanOrEqual(1 + 2 * 2 * 5);
   });
 
+  it('a 400 about the request, not the data (every point refused alone, no line named): the search stops after 16 in a row', async () => {
+    const f = await fake((_r, res) => json(res, 400, { error: 'invalid precision' }));
+    const { s } = sink(v1(f.url));
+    const r = await s.write(pts(5000));
+    expect(r.written).toBe(0);
+    expect(r.refused).toHaveLength(5000);
+    expect(new Set(r.refused.map((x) => x.reason))).toEqual(new Set(['HTTP 400: invalid precision']));
+    expect(f.reqs.length).toBeLessThan(60);
+  });
+
   it('413 on every request: split down to one point, each refused with the reason; nothing counted written', async () => {
     const f = await fake((_r, res) => json(res, 413, { code: 'request too large', message: 'unable to read data: points batch is too large' }));
     const { s } = sink(v2(f.url));

@@ -148,6 +148,36 @@ describe('FileCheckpointStore', () => {
     expect(await new FileCheckpointStore(dir, deps()).load(ref)).toEqual(expected);
   });
 
+  it('writes the tail as runs per series, holes as nulls, and reads it back exactly', async () => {
+    const store = new FileCheckpointStore(dir, deps());
+    const tail = new Map<string, number>([
+      ['traffic_bytes|300|1799999100', 1],
+      ['traffic_bytes|300|1799998800', 0],
+      ['traffic_bytes|300|1799999700', 3.25], // one hole before it
+      ['traffic_bytes|300|1799990000', 9], // far away: a run of its own
+      ['status_404|60|1799999940', 4],
+      ['fail_rate_pct|86400|1799971200', 0.5],
+    ]);
+    const s: DomainState = { finalEndSec: 1799998800, tail, owed: new Map(), owedWindows: [] };
+    await store.commit(ref, new Map([['a.com', s]]));
+    await store.close();
+    const line = readFileSync(journalPath(dir, ref), 'utf8').split('\n')[1]!;
+    expect(JSON.parse(line).tail).toEqual([
+      ['traffic_bytes|300', 1799990000, [9]],
+      ['traffic_bytes|300', 1799998800, [0, 1, null, 3.25]],
+      ['status_404|60', 1799999940, [4]],
+      ['fail_rate_pct|86400', 1799971200, [0.5]],
+    ]);
+    expect((await new FileCheckpointStore(dir, deps()).load(ref)).get('a.com')).toEqual(s);
+  });
+
+  it('refuses a tail key the status and the loader could not read back', async () => {
+    const store = new FileCheckpointStore(dir, deps());
+    const bad = domainState(1, 1);
+    bad.tail.set('traffic_bytes:300:1', 1);
+    await expect(store.commit(ref, new Map([['a.com', bad]]))).rejects.toMatchObject({ kind: 'state', message: expect.stringContaining('not metric|intervalSec|bucketSec (a collector bug)') });
+  });
+
   it('refuses to record a number that JSON cannot hold, instead of making the file unloadable', async () => {
     const store = new FileCheckpointStore(dir, deps());
     const bad = domainState(1, 1);

@@ -59,9 +59,9 @@ const malformed = (message: string, requestId?: string): VendorError => ({ kind:
  */
 export function classifyHuawei(status: number, code: string | undefined): VendorError['kind'] {
   if (code === 'APIGW.0308' || code === 'APIG.0308' || status === 429) return 'throttled';
-  // APIGW.0301 incorrect IAM authentication, 0303 incorrect app authentication, 0305/0306 bad or
-  // expired token, 0311 project id refused: the account's credentials.
-  if (code && /^APIGW?\.03(0[1-7]|1[1-2])$/.test(code)) return 'auth';
+  // APIGW.0301–0307 (IAM/app authentication, access denied, token to be renewed), 0310 project
+  // unavailable, 0311 project id refused: the account's credentials or rights, not this call.
+  if (code && /^APIGW?\.03(0[1-7]|1[01])$/.test(code)) return 'auth';
   if (status >= 500) return 'unavailable';
   if (status === 401 || status === 403) return 'auth';
   if (status === 404 && code !== 'APIGW.0101') return 'not_found';

@@ -67,14 +67,16 @@ export function areasOf(settings: Readonly<Record<string, unknown>>, account: Ac
   const own = account.values.area !== undefined || account.values.areas !== undefined;
   const src = own ? account.values : settings;
   const one = str(src.area);
-  const many = list(src.areas) ?? (own ? undefined : ['mainland']);
+  const many = list(src.areas);
   const dedup = (xs: readonly string[]) => TENCENT_AREAS.filter((a) => xs.includes(a));
   if (one) {
-    // The top-level `areas` always holds at least its default; only a different explicit list conflicts.
-    const conflicts = many !== undefined && !(many.length === 1 && many[0] === one) && !(!own && many.length === 1 && many[0] === 'mainland');
+    // The vendor-wide `areas` always holds a value (its default, ["mainland"]): only a list that is
+    // neither that default nor [area] says something else.
+    const same = (xs: readonly string[], a: string) => xs.length === 1 && xs[0] === a;
+    const conflicts = many !== undefined && !same(many, one) && (own || !same(many, 'mainland'));
     return conflicts ? { areas: dedup([one]), problem: `area: "${one}" and areas ${JSON.stringify(many)} disagree; set one of them` } : { areas: dedup([one]) };
   }
-  const areas = dedup(many ?? []);
+  const areas = dedup(many ?? (own ? [] : ['mainland']));
   return areas.length ? { areas } : { areas, problem: `areas: name at least one of ${TENCENT_AREAS.join(', ')}` };
 }
 
