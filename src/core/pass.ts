@@ -10,10 +10,10 @@ import { pointKey, type Point, type Sample } from '../kernel/schema.js';
 import { isoSeconds, type Window } from '../kernel/time.js';
 import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { CheckpointStore, DomainState, GapEntry, PassSummary, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
-import { exchange, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
+import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
 import { newProgress, nextDomainState, type DomainProgress } from './checkpoint.js';
 import { groupJobs, planDomain, type DomainPlan, type PassMode } from './plan.js';
-import { checkSamples, tailKey } from './validate.js';
+import { tailKey } from './validate.js';
 import { finalHorizon } from './window.js';
 
 export type { PassMode };
@@ -229,13 +229,7 @@ export async function runPass(
 
   async function fetchOne(call: CallSpec, refetch: boolean): Promise<CallResult> {
     if (accountFailure) return { call, refetch, error: { kind: 'unavailable', vendorCode: 'Stopped', message: 'stopped' } };
-    const out = await exchange(deps, settings, adapter, stream.api, stream.rateKey, summary, signal, (ctx) => stream.buildCall(call, ctx), (res) => {
-      const parsed = stream.parseCall(call, res);
-      if (!parsed.ok) return parsed;
-      const checked = checkSamples(call, parsed.samples);
-      if (!checked.ok) return { ok: false as const, error: { kind: 'malformed' as const, vendorCode: 'Malformed', message: checked.message } };
-      return { ok: true as const, checked };
-    });
+    const out = await fetchChecked(deps, settings, adapter, call, summary, signal);
     if (!out.ok) {
       if (out.error.vendorCode === 'Stopped') return { call, refetch, error: out.error };
       const scope = VENDOR_ERROR_POLICY[out.error.kind].scope;

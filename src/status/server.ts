@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { Logger } from 'pino';
-import type { Clock } from '../ports.js';
+import type { Clock, SourceHealth } from '../ports.js';
 import type { CollectorMetrics } from './metrics.js';
 
 export interface StatusServer {
@@ -13,14 +13,8 @@ export interface StatusServer {
   close(): Promise<void>;
 }
 
-export interface SourceHealth {
-  vendor: string;
-  account: string;
-  stream: string;
-  cadenceSec: number;
-  lastOkMs?: number;
-  lastError?: string;
-}
+
+export type { SourceHealth };
 
 /** A source is stale when it has not completed a pass within this many of its cadences. */
 export const STALE_CADENCES = 3;
