@@ -54,15 +54,13 @@ describe('values are validated, not coerced', () => {
     expect(load({ 'c.json': { ...base, vendors: { aliyun: { enabled: true } } } }, { ...aliyunEnv, [k]: v }).problems).toContainEqual(expect.stringMatching(re));
   });
 
-  // BUG src/config/load.ts applyEnv: it takes the type from schema.get(key), which convict has already
-  // set to the raw env string (convict applies `env` itself), so lists and custom-format numbers stay strings.
-  it.fails('env numbers of the collector\'s own formats are read as numbers (SHARD_COUNT=3, SHARD_INDEX=1)', () => {
+  it('env numbers of the collector\'s own formats are read as numbers (SHARD_COUNT=3, SHARD_INDEX=1)', () => {
     const l = load({ 'c.json': { ...base, vendors: { aliyun: { enabled: true } } } }, { ...aliyunEnv, SHARD_COUNT: '3', SHARD_INDEX: '1' });
     expect(l.problems).toEqual([]);
     expect(l.config.shard).toEqual({ count: 3, index: 1 });
   });
 
-  it.fails('env *_DOMAINS is a comma list; an empty string is the empty list (discovery)', () => {
+  it('env *_DOMAINS is a comma list; an empty string is the empty list (discovery)', () => {
     const on = { 'c.json': { ...base, vendors: { aliyun: { enabled: true, domains: ['file.example.com'] } } } };
     expect(load(on, { ...aliyunEnv, ALIYUN_DOMAINS: 'a.example.com, b.example.com,,' }).vendors[0]!.accounts[0]!.domains).toEqual(['a.example.com', 'b.example.com']);
     const empty = load(on, { ...aliyunEnv, ALIYUN_DOMAINS: '' });
