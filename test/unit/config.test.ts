@@ -164,6 +164,24 @@ describe('jsonErrorPosition', () => {
   });
 });
 
+describe('jsonErrorPosition: escapes', () => {
+  // BUG src/config/json.ts:16 (str): a backslash skips the next character without checking that it
+  // starts a valid escape, so `"\x"` or `"\u12G4"` is accepted and the position reported is the end of
+  // the text instead of the bad escape. Fix: after '\\' accept only one of "\\/bfnrt, or u + 4 hex digits; else fail().
+  it.fails.each(['{"a": "\\x"}', '{"a": "\\u12G4"}'])('%j → line 1, at the escape (column 8 or 9)', (text) => {
+    expect(() => JSON.parse(text)).toThrow();
+    const pos = jsonErrorPosition(text);
+    expect(pos.line).toBe(1);
+    expect([8, 9]).toContain(pos.column);
+  });
+
+  it('valid escapes are accepted', () => {
+    const text = '{"a": "\\n\\u00e9\\"", "b": 1} x';
+    expect(JSON.parse(text.slice(0, -2))).toEqual({ a: '\né"', b: 1 });
+    expect(jsonErrorPosition(text)).toEqual({ line: 1, column: text.length });
+  });
+});
+
 describe('redactUrl', () => {
   it.each([
     ['http://user:pass@host:8086/x', 'http://host:8086/x'],
