@@ -135,6 +135,20 @@ describe('secrets never leave', () => {
     expect(l.problems.join('\n')).not.toMatch(/31337|4711/);
   });
 
+  // BUG src/config/load.ts cleanConvictLine: convict appends `: value was "<the value>"` to a format
+  // error, so a password in an influx.url (or a vendor endpoint) that is not a valid URL is printed
+  // whole. Fix: pass the quoted value through redactUrl (or drop "value was" for url-format keys).
+  it.fails.each([
+    ['a port out of range', 'http://user:Sup3rPw-4711@influx:99999/'],
+    ['a scheme that is not http', 'ftp://user:Sup3rPw-4711@influx/'],
+    ['an unencoded slash in the password', 'http://user:Sup3r/Pw-4711@influx'],
+  ])('an invalid influx.url (%s) is refused without its password', (_n, url) => {
+    for (const l of [load({ 'c.json': { influx: { apiVersion: 1, url } } }, aliyunEnv), load({}, { ...aliyunEnv, INFLUX_URL: url })]) {
+      expect(l.problems).toContainEqual(expect.stringMatching(/^influx\.url: /));
+      expect(l.problems.join('\n')).not.toContain('Sup3r');
+    }
+  });
+
   it('a config file with a JSON syntax error: file, line and column, never its content', () => {
     const text = `{\n  "influx": {\n    "password": "${SECRET}"\n    "url": "http://x"\n  }\n}\n`;
     const l = load({ '/etc/collector.json': text });
