@@ -304,7 +304,15 @@ async function execute(
 ): Promise<number> {
   const config = loaded.config;
   const chosenIds = chosen.map((e) => e.module.id);
-  const logger = createLogger(config.log.level);
+  // Redaction takes every vendor's secret keys from its module.
+  // While a backfill draws its bar on a terminal, log and problem lines take it off first.
+  let progress: Progress | undefined;
+  const around = (write: () => void) => (progress ? progress.around(write) : write());
+  const logger = createLogger(
+    config.log.level,
+    MODULES.flatMap((m) => credentialSpecs(m).filter(([, k]) => k.secret).map(([name]) => name)),
+    { write: (s: string) => around(() => io.stdout(s)) },
+  );
   const shardIndex = io.env.SHARD_INDEX === undefined && config.shard.count > 1 ? shardIndexFromHostname(io.hostname) ?? config.shard.index : config.shard.index;
   if (shardIndex >= config.shard.count) {
     io.stderr(`shard.index: ${shardIndex} (from the hostname ${io.hostname}) must be below shard.count ${config.shard.count}`);
@@ -322,7 +330,7 @@ async function execute(
   const telemetry = metrics.telemetry();
   const writeRetryMaxMs = command === 'run' ? Math.max(config.influx.writeRetryMaxMs, 60_000) : config.influx.writeRetryMaxMs;
   const random = Math.random;
-  const report = (line: string) => io.stderr(line);
+  const report = (line: string) => around(() => io.stderr(line));
   const sink = createSink(config.influx, { clock, random, telemetry, retryMaxMs: writeRetryMaxMs, report: (line) => logger.warn(line) });
   const store = new FileCheckpointStore(config.state.dir, { nowSec: () => Math.floor(clock.now() / 1000), note: (line) => io.stderr(line) });
   const credentials = credentialProvider(chosen, io.env, readFile, logger);
@@ -357,10 +365,11 @@ async function execute(
     const exitOf = (r: { ok: boolean; fatal?: CollectorError }) => (r.fatal ? ERROR_POLICY[r.fatal.kind].exitCode : r.ok ? 0 : 1);
     if (command === 'once') return exitOf(await runner.runAll({ kind: 'collect' }));
     if (command === 'backfill') {
-      const progress = new Progress(io.isTty, io.stderrRaw, clock);
-      metrics.onPlanned = (_v, _s, n) => progress.grow(n);
-      metrics.onWindowsDone = (vendor, stream, n) => progress.tick(`${vendor} ${stream}`, n);
-      progress.start();
+      progress = new Progress(io.isTty, io.stderrRaw, clock);
+      const bar = progress;
+      metrics.onPlanned = (_v, _s, n) => bar.grow(n);
+      metrics.onWindowsDone = (vendor, stream, n) => bar.tick(`${vendor} ${stream}`, n);
+      bar.start();
       const r = await runner.runAll({ kind: 'range', fromSec: range!.fromSec, toSec: range!.toSec });
       progress.done();
       return exitOf(r);

@@ -178,12 +178,22 @@ export async function runPass(
         progress.get(u.sample.domain)!.owed.set(tailKey(u.sample.metric, u.sample.intervalSec, u.sample.tsSec), `unusable value ${u.reason}`);
       }
     }
-    for (const p of [...toWrite, ...unchanged]) {
-      const k = tailKey(p.metric, p.intervalSec, p.tsSec);
-      const rk = `${p.domain}|${k}`;
-      if (refused.has(rk)) progress.get(p.domain)!.owed.set(k, `refused by InfluxDB: ${refused.get(rk)}`);
-      else progress.get(p.domain)!.written.set(k, p.value);
-    }
+    // Only the provisional tail is remembered: a bucket before the horizon is final once written,
+    // and the transition keeps nothing older than max(checkpoint, horizon) ≥ horizon. Keeping every
+    // written value until the pass ends would hold every point of the pass in memory.
+    const remember = (p: Point) => {
+      if (refused.size) {
+        const k = tailKey(p.metric, p.intervalSec, p.tsSec);
+        const why = refused.get(`${p.domain}|${k}`);
+        if (why !== undefined) {
+          progress.get(p.domain)!.owed.set(k, `refused by InfluxDB: ${why}`);
+          return;
+        }
+      }
+      if (p.tsSec >= horizon) progress.get(p.domain)!.written.set(tailKey(p.metric, p.intervalSec, p.tsSec), p.value);
+    };
+    for (const p of toWrite) remember(p);
+    for (const p of unchanged) remember(p);
     const changed = new Map<string, DomainState>();
     for (const d of touched) {
       const t = transition(d, false);

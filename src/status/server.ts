@@ -57,7 +57,9 @@ export async function startStatusServer(o: { host: string; port: number; health:
       return;
     }
     if (url === '/healthz' || url === '/readyz') {
-      const r = healthReport(o.health(), { ok: o.metrics.sinkOk, error: o.metrics.sinkError }, o.clock.now(), started);
+      const refused = [...o.metrics.refusing].map(([k, n]) => `InfluxDB refused ${n} points in the last pass of ${k}`);
+      const sink = { ok: o.metrics.sinkOk && !refused.length, error: [o.metrics.sinkError, ...refused].filter(Boolean).join('; ') || undefined };
+      const r = healthReport(o.health(), sink, o.clock.now(), started);
       res.writeHead(r.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r.body));
       return;
     }

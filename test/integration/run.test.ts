@@ -1,5 +1,5 @@
 /** `run` as a daemon, and what the CLI says when InfluxDB is away. */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -52,6 +52,44 @@ describe('run', () => {
     expect(r.stdout).toMatch(/^budget aliyun DescribeDomainRealTimeSrcTrafficData \(account main\): 3 domains, .* against a limit of 600 \(10\/s\)$/m);
     expect(r.stdout).toMatch(/^budget tencent DescribeOriginData \(account default\): 4 domains, .*flux-5min-overseas 1 calls every 300 s/m);
     expect(r.stderr).toBe('');
+  });
+
+  it('SIGHUP re-reads the configuration: an invalid one is refused with one line and the old one kept; a valid one is applied without losing state', async () => {
+    const influx = inject('influxV1Url');
+    const db = `hup_${process.pid}`;
+    await createDatabase(influx, db);
+    const port = await freePort();
+    const base = { ...vendors.config, influx: { url: influx, apiVersion: 1, database: db }, http: { port }, log: { level: 'warn' } };
+    const { file, dir } = tempConfig(base);
+    const p = startCli(['run', '--config', file], { ...vendors.env, STATE_DIR: path.join(dir, 'state') });
+    const sources = async () => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+        return ((await r.json()) as { sources: { vendor: string; lastPassAt: string | null }[] }).sources;
+      } catch {
+        return [];
+      }
+    };
+    for (let i = 0; i < 150 && !((await sources()).length && (await sources()).every((s) => s.lastPassAt)); i++) await new Promise((r) => setTimeout(r, 200));
+    expect(new Set((await sources()).map((s) => s.vendor))).toContain('tencent');
+    writeFileSync(file, JSON.stringify({ ...base, vendors: { ...base.vendors, tencent: { ...base.vendors.tencent, enabled: 'no' } } }));
+    p.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(p.child.exitCode).toBeNull();
+    expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
+    expect(new Set((await sources()).map((s) => s.vendor))).toContain('tencent');
+    writeFileSync(file, JSON.stringify({ ...base, vendors: { ...base.vendors, tencent: { ...base.vendors.tencent, enabled: false } } }));
+    p.child.kill('SIGHUP');
+    for (let i = 0; i < 50 && (await sources()).some((s) => s.vendor === 'tencent'); i++) await new Promise((r) => setTimeout(r, 100));
+    const after = await sources();
+    expect(after.some((s) => s.vendor === 'tencent')).toBe(false);
+    // Streams that still exist keep their record of the last pass.
+    expect(after.filter((s) => s.vendor === 'aliyun').every((s) => s.lastPassAt)).toBe(true);
+    p.child.kill('SIGTERM');
+    const r = await p.done;
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toEqual([expect.stringMatching(/^reload refused, keeping the running configuration: vendors\.tencent\.enabled: must be true or false/)]);
   });
 
   it('once with InfluxDB unreachable gives up after writeRetryMaxMs: exit 1, one plain line, checkpoints untouched', async () => {
