@@ -24,7 +24,7 @@ import { createLogger } from './log.js';
 import type { Clock, CredentialProvider } from './ports.js';
 import { createSink, createRecovery, createPointSource } from './sink/index.js';
 import { verifyRange } from './core/verify.js';
-import { FileCheckpointStore, acquireStateLock, readGaps, readStatus, formatStatus, statusExitCode } from './state/index.js';
+import { FileCheckpointStore, acquireStateLock, readHostIdentity, readGaps, readStatus, formatStatus, statusExitCode } from './state/index.js';
 import { startStatusServer, type StatusServer } from './status/server.js';
 import { CollectorMetrics } from './status/metrics.js';
 import { Progress } from './status/progress.js';
@@ -42,8 +42,8 @@ export interface Io {
   readonly onReload?: (fn: () => void) => void;
   readonly pid: number;
   readonly hostname: string;
-  readonly bootId: string;
-  readonly containerId?: string;
+  /** Reads /proc files for the boot and container identity the state-dir lock records. */
+  readonly readHostFile?: (file: string) => string;
   readonly isAlive: (pid: number) => boolean;
   readonly isTty: boolean;
   readonly clock?: Clock;
@@ -320,7 +320,9 @@ async function execute(
   }
   let release: (() => Promise<void>) | undefined;
   try {
-    release = await acquireStateLock(config.state.dir, { pid: io.pid, hostname: io.hostname, ...(io.bootId ? { bootId: io.bootId } : {}), ...(io.containerId ? { containerId: io.containerId } : {}), isAlive: io.isAlive, nowSec: () => Math.floor(clock.now() / 1000), note: (line) => logger.warn(line) });
+    // Boot and container identity let the lock tell a live owner on another host from a dead one.
+    const host = io.readHostFile ? readHostIdentity(io.readHostFile) : {};
+    release = await acquireStateLock(config.state.dir, { pid: io.pid, hostname: io.hostname, ...host, isAlive: io.isAlive, nowSec: () => Math.floor(clock.now() / 1000), note: (line) => logger.warn(line) });
   } catch (err) {
     io.stderr(describeError(err));
     return 2;

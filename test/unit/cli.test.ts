@@ -22,7 +22,7 @@ function io(env: Record<string, string> = {}, over: Partial<Io> = {}) {
     stopRequested: new Promise(() => {}),
     pid: 4242,
     hostname: 'test-host',
-    bootId: 'boot-1',
+    readHostFile: (f) => (f.endsWith('boot_id') ? 'boot-1\n' : ''),
     isAlive: () => false,
     isTty: false,
     clock: new ManualClock(NOW),

@@ -314,6 +314,22 @@ describe('backfill and recovery through a pass', () => {
     expect(deps.reports).toEqual([expect.stringMatching(/^influx: http:\/\/influx:8086 refused the credentials \(403\); domains without a checkpoint start collect\.initialLookbackMs back/)]);
     expect(calls(emu).map((c) => c.params.StartTime)).toEqual(Array(3).fill('2026-11-20T09:00:00Z'));
   });
+
+  it('when InfluxDB is away, domains without a checkpoint wait for a later pass (one line, no call, no gap)', async () => {
+    const { deps, adapter, stream, emu } = aliyun();
+    const recovery = { newestBuckets: async () => { throw new CollectorError('sink_unreachable', 'influx: http://influx:8086 unreachable: connect ECONNREFUSED'); } };
+    await expect(runPass({ ...deps, recovery }, { ...settings, recoverFromInflux: true }, adapter, stream, DOMAINS, { kind: 'collect' })).rejects.toThrow(PassFailed);
+    expect(deps.reports).toEqual(['influx: http://influx:8086 unreachable: connect ECONNREFUSED']);
+    expect(calls(emu)).toEqual([]);
+  });
+
+  it('when InfluxDB refuses to answer the query (a write-only token), one line, and the initial look-back', async () => {
+    const { deps, adapter, stream, emu } = aliyun();
+    const recovery = { newestBuckets: async () => { throw new CollectorError('sink_auth', 'influx: http://influx:8086: cannot read the newest buckets of aliyun/default: credentials refused (HTTP 403)'); } };
+    await runPass({ ...deps, recovery }, { ...settings, recoverFromInflux: true }, adapter, stream, DOMAINS, { kind: 'collect' });
+    expect(deps.reports).toEqual([expect.stringMatching(/^influx: .*credentials refused \(HTTP 403\); domains without a checkpoint start collect\.initialLookbackMs back/)]);
+    expect(calls(emu).map((c) => c.params.StartTime)).toEqual(Array(3).fill('2026-11-20T09:00:00Z'));
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

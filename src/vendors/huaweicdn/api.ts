@@ -247,6 +247,7 @@ export function parseDomainsPage(cursor: number, res: HttpResponse): PageOutcome
   const body = safeJson(res.body);
   if (res.status !== 200) return { ok: false, error: classify(res, body) };
   if (body === undefined) return malformed(`the domain list is not JSON (${res.body.length} bytes)`, requestId);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return malformed('the domain list is not an object', requestId);
   const err = errorObject(body);
   if (err) {
     const kind = kindOfCode(err.code);
