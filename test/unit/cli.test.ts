@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSchema } from '../../src/config/schema.js';
-import { main, type Io } from '../../src/main.js';
+import { main, parseTime, type Io } from '../../src/main.js';
 import { MODULES } from '../../src/vendors/registry.js';
 import { ManualClock } from '../support/fakes.js';
 
@@ -94,6 +94,20 @@ describe('usage errors: one line, exit 2, before any network call', () => {
     const t = io(aliyunEnv);
     expect(await main(['backfill', '--from', '2026-11-19T00:00:00Z', '--to', '2026-11-19T01:00:00Z', '--domain', 'nope.example.com', '--config', file(aliyunOn())], t.io)).toBe(2);
     expect(t.err).toEqual(['usage: --domain nope.example.com: no enabled vendor lists it (vendors.<v>.domains)']);
+  });
+});
+
+describe('parseTime: real calendar times with a zone', () => {
+  it.each([
+    ['2024-02-29T00:00:00Z', Date.parse('2024-02-29T00:00:00Z') / 1000],
+    ['2026-11-20T10:00:00+08:00', Date.parse('2026-11-20T02:00:00Z') / 1000],
+    ['2026-11-20T10:00:00+0800', Date.parse('2026-11-20T02:00:00Z') / 1000],
+    ['2026-11-20T10:00Z', Date.parse('2026-11-20T10:00:00Z') / 1000],
+    ['2026-11-20T10:00:00.900Z', Date.parse('2026-11-20T10:00:00Z') / 1000],
+  ])('%s → %i', (v, want) => expect(parseTime('from', v)).toBe(want));
+
+  it.each(['2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-20T23:59:60Z', '2026-11-20T24:00:00Z', '2026-11-20T10:00:00+25:00', '2026-11-20T10:00:00', '2026-11-20', '2026-11-20t10:00:00z', ''])('%j is refused with a usage line', (v) => {
+    expect(() => parseTime('from', v)).toThrow(/^usage: --from ".*" is not an ISO 8601 time/);
   });
 });
 

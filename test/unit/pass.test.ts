@@ -1,7 +1,7 @@
-import { CollectorError } from '../../src/kernel/errors.js';
 /** One pass of one stream (core/pass.ts) against the in-process vendor emulators. */
 import { describe, expect, it } from 'vitest';
 import { PassFailed, runPass, type PassSettings } from '../../src/core/pass.js';
+import { CollectorError } from '../../src/kernel/errors.js';
 import { tailKey } from '../../src/core/validate.js';
 import type { VendorAdapter, VendorModule } from '../../src/kernel/vendor.js';
 import type { HttpClient, StreamRef } from '../../src/ports.js';
@@ -239,9 +239,6 @@ describe('a pass of the 1-minute traffic API', () => {
     expect(bad.store.streams.size === 0 || [...bad.store.streams.values()].every((s) => [...s.values()].every((d) => d.finalEndSec === H('09:00')))).toBe(true);
   });
 
-  // BUG src/core/pass.ts:234 (fetchOne): an account-scoped failure is reported once per call in flight
-  // (the reportOnce key carries the call's domains) and each of those calls re-reads the credentials
-  // and retries; VENDOR_ERROR_POLICY says a refused key fails once, not once per window. See the report.
   it('a refused key with calls in flight is still reported once per account', async () => {
     const bad = aliyun({ secret: 'wrong-secret' });
     await failedWith(bad.pass({ ...settings, concurrency: 4 }));
@@ -295,6 +292,27 @@ describe('backfill and recovery through a pass', () => {
     expect(asked).toEqual([{ vendor: 'aliyun', account: 'default', metrics: ['traffic_bytes'], intervalSec: 60, domains: DOMAINS }]);
     expect(calls(emu, 'a.example.com').map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:41:00Z']);
     expect(calls(emu, 'b.example.com').map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:00:00Z']);
+  });
+
+  it('InfluxDB away: one line; domains without a checkpoint wait for a later pass (starting them from the look-back could leave a gap)', async () => {
+    const { deps, adapter, stream, emu, store, ref, pass } = aliyun({ domains: ['a.example.com'] });
+    await pass();
+    const recovery = { newestBuckets: async () => { throw new CollectorError('sink_unreachable', 'influx: http://influx:8086 unreachable: connect ECONNREFUSED'); } };
+    const before = calls(emu).length;
+    const err = await failedWith(runPass({ ...deps, recovery }, { ...settings, recoverFromInflux: true }, adapter, stream, DOMAINS, { kind: 'collect' }));
+    expect(err.reported).toBe(true);
+    expect(deps.reports).toEqual(['influx: http://influx:8086 unreachable: connect ECONNREFUSED']);
+    // a.example.com has a checkpoint and goes on; b and c wait.
+    expect(calls(emu).slice(before).map((c) => c.domains)).toEqual([['a.example.com']]);
+    expect(store.domain(ref, 'b.example.com')).toBeUndefined();
+  });
+
+  it('InfluxDB that refuses to be read: one line, and the initial look-back', async () => {
+    const { deps, adapter, stream, emu } = aliyun();
+    const recovery = { newestBuckets: async () => { throw new CollectorError('sink_auth', 'influx: http://influx:8086 refused the credentials (403)'); } };
+    await runPass({ ...deps, recovery }, { ...settings, recoverFromInflux: true }, adapter, stream, DOMAINS, { kind: 'collect' });
+    expect(deps.reports).toEqual([expect.stringMatching(/^influx: http:\/\/influx:8086 refused the credentials \(403\); domains without a checkpoint start collect\.initialLookbackMs back/)]);
+    expect(calls(emu).map((c) => c.params.StartTime)).toEqual(Array(3).fill('2026-11-20T09:00:00Z'));
   });
 
   it('when InfluxDB is away, domains without a checkpoint wait for a later pass (one line, no call, no gap)', async () => {
