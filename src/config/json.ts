@@ -14,8 +14,13 @@ export function jsonErrorPosition(text: string): { line: number; column: number 
     if (text[i] !== '"') fail();
     i++;
     while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if (text.charCodeAt(i) < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      } else if (text.charCodeAt(i) < 0x20) fail();
       i++;
     }
     if (text[i] !== '"') fail();

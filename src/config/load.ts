@@ -249,10 +249,16 @@ function applyEnv(schema: Schema, env: Readonly<Record<string, string | undefine
   walk((schema.getSchema() as { _cvtProperties: Record<string, unknown> })._cvtProperties, '');
 }
 
-/** convict says `influx.apiVersion: must be one of the possible values: [1,2]: value was 3`; keep that, drop noise. */
+/**
+ * convict says `influx.apiVersion: must be one of the possible values: [1,2]: value was 3`; keep that,
+ * drop noise, and never show what a URL carries as userinfo (a password in influx.url).
+ */
 function cleanConvictLine(line: string): string {
   const m = /^configuration param '([^']+)' not declared in the schema$/.exec(line);
   if (m) return `${m[1]}: not a known configuration key`;
+  const v = /^(\S+): (.*): value was "(.*)"$/.exec(line.replace(/^Error: /, ''));
+  // A URL that is not valid cannot be trusted to hide its userinfo: its value is not shown.
+  if (v && /(^|\.)(url|endpoint)$/.test(v[1]!)) return `${v[1]}: ${v[2]}`;
   return line.replace(/^Error: /, '');
 }
 

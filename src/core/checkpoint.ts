@@ -46,7 +46,16 @@ export interface Transition {
 }
 
 const inWindow = (w: Window, g: number, ts: number) => w.granularitySec === g && ts >= w.fromSec && ts < w.toSec;
-const sameWindow = (a: Window, b: { fromSec: number; toSec: number; granularitySec: number }) => a.fromSec >= b.fromSec && a.toSec <= b.toSec && a.granularitySec === b.granularitySec;
+/** Whether the windows fetched at `g` together cover [from, to): only then is an owed window paid. */
+function covered(fetched: readonly Window[], g: number, from: number, to: number): boolean {
+  let at = from;
+  for (const w of [...fetched].filter((x) => x.granularitySec === g).sort((a, b) => a.fromSec - b.fromSec)) {
+    if (w.fromSec > at) break;
+    at = Math.max(at, w.toSec);
+    if (at >= to) return true;
+  }
+  return at >= to;
+}
 
 export function nextDomainState(input: {
   prev: DomainState | undefined;
@@ -95,7 +104,7 @@ export function nextDomainState(input: {
 
   const owedWindows: OwedWindow[] = [];
   for (const ow of prev?.owedWindows ?? []) {
-    if (pr.fetched.some((w) => sameWindow(w, ow) || (w.granularitySec === ow.granularitySec && w.fromSec <= ow.fromSec && w.toSec >= ow.toSec))) continue;
+    if (covered(pr.fetched, ow.granularitySec, ow.fromSec, ow.toSec)) continue;
     if (pr.failed.some((f) => f.window.fromSec === ow.fromSec && f.window.toSec === ow.toSec && f.window.granularitySec === ow.granularitySec)) continue;
     owedWindows.push(ow);
   }
@@ -133,9 +142,9 @@ export function nextDomainState(input: {
 
   const lastError = pr.lastError ? { atSec: nowSec, message: pr.lastError } : prev?.lastError;
   if (finalEnd === undefined || !Number.isFinite(finalEnd)) {
-    if (!owed.size && !owedWindows.length && !tail.size) return { state: undefined, gaps };
-    // Owed buckets of a domain with no checkpoint yet (its first window failed): keep them, and start
-    // the next pass where this one did.
+    if (!owed.size && !owedWindows.length && !tail.size && !lastError) return { state: undefined, gaps };
+    // Owed buckets or an error of a domain with no checkpoint yet (its first window failed): keep them
+    // (status shows them), and start the next pass where this one did.
     finalEnd = plan.plannedFromSec ?? plan.windows[0]?.fromSec;
     if (finalEnd === undefined) return { state: undefined, gaps };
   }

@@ -1,5 +1,12 @@
 /** Reading JSON Lines files without holding them whole: one line at a time, in 1 MiB reads. */
 import { promises as fs } from 'node:fs';
+import { CollectorError } from '../kernel/errors.js';
+
+/** A file that exists but cannot be read (a directory in its place, no permission): one line, exit 2. */
+function unreadable(file: string, err: unknown): CollectorError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+  return new CollectorError('state', `state: ${file} cannot be read (${code}); move it away to collect that stream afresh (its domains resume from InfluxDB or collect.initialLookbackMs back)`);
+}
 
 export interface Line {
   readonly text: string;
@@ -18,7 +25,7 @@ export async function readLines(file: string): Promise<AsyncGenerator<Line> | un
     fh = await fs.open(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw unreadable(file, err);
   }
   return (async function* () {
     try {
@@ -26,7 +33,9 @@ export async function readLines(file: string): Promise<AsyncGenerator<Line> | un
       let carry: Buffer[] = [];
       let no = 0;
       for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, null).catch((err: unknown) => {
+          throw unreadable(file, err);
+        });
         if (bytesRead === 0) break;
         let start = 0;
         for (;;) {
