@@ -208,6 +208,9 @@ async function runCli(v: Version, cfg: string, extraFlags: string[], mode: strin
   return { exit, wallS, report, written, unchanged, calls, stderr };
 }
 
+{
+  console.log(`scale: ${new Date().toISOString()}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average at start ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; mode ${args.mode}, sizes ${SIZES.join(',')}, ${PASSES} passes`);
+}
 const influx = await startInfluxV1();
 const rows: PassRow[] = [];
 try {
