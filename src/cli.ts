@@ -3,15 +3,12 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { main } from './main.js';
-import { readHostIdentity } from './state/lock.js';
 
 const stopRequested = new Promise<void>((resolve) => {
   process.once('SIGTERM', () => resolve());
   process.once('SIGINT', () => resolve());
 });
 
-// Boot and container identity let the state-dir lock tell a live owner on another host from a dead one.
-const host = readHostIdentity((file) => readFileSync(file, 'utf8'));
 
 const code = await main(process.argv.slice(2), {
   env: process.env,
@@ -23,8 +20,7 @@ const code = await main(process.argv.slice(2), {
   onReload: (fn) => process.on('SIGHUP', fn),
   pid: process.pid,
   hostname: os.hostname(),
-  bootId: host.bootId ?? '',
-  ...(host.containerId ? { containerId: host.containerId } : {}),
+  readHostFile: (file) => readFileSync(file, 'utf8'),
   isAlive: (pid) => {
     try {
       process.kill(pid, 0);

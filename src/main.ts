@@ -24,7 +24,7 @@ import { createLogger } from './log.js';
 import type { Clock, CredentialProvider } from './ports.js';
 import { createSink, createRecovery, createPointSource } from './sink/index.js';
 import { verifyRange } from './core/verify.js';
-import { FileCheckpointStore, acquireStateLock, readGaps, readStatus, formatStatus, statusExitCode } from './state/index.js';
+import { FileCheckpointStore, acquireStateLock, readHostIdentity, readGaps, readStatus, formatStatus, statusExitCode } from './state/index.js';
 import { startStatusServer, type StatusServer } from './status/server.js';
 import { CollectorMetrics } from './status/metrics.js';
 import { Progress } from './status/progress.js';
@@ -42,8 +42,8 @@ export interface Io {
   readonly onReload?: (fn: () => void) => void;
   readonly pid: number;
   readonly hostname: string;
-  readonly bootId: string;
-  readonly containerId?: string;
+  /** Reads /proc files for the boot and container identity the state-dir lock records. */
+  readonly readHostFile?: (file: string) => string;
   readonly isAlive: (pid: number) => boolean;
   readonly isTty: boolean;
   readonly clock?: Clock;
@@ -288,6 +288,7 @@ function passSettings(c: CoreConfig, command: string): PassSettings {
     initialLookbackMs: c.collect.initialLookbackMs,
     giveUpAfterMs: c.collect.giveUpAfterMs,
     recoverFromInflux: c.state.recoverFromInflux && command !== 'verify',
+    recoverAlways: c.shard.count > 1,
   };
 }
 
@@ -303,7 +304,15 @@ async function execute(
 ): Promise<number> {
   const config = loaded.config;
   const chosenIds = chosen.map((e) => e.module.id);
-  const logger = createLogger(config.log.level);
+  // Redaction takes every vendor's secret keys from its module.
+  // While a backfill draws its bar on a terminal, log and problem lines take it off first.
+  let progress: Progress | undefined;
+  const around = (write: () => void) => (progress ? progress.around(write) : write());
+  const logger = createLogger(
+    config.log.level,
+    MODULES.flatMap((m) => credentialSpecs(m).filter(([, k]) => k.secret).map(([name]) => name)),
+    { write: (s: string) => around(() => io.stdout(s)) },
+  );
   const shardIndex = io.env.SHARD_INDEX === undefined && config.shard.count > 1 ? shardIndexFromHostname(io.hostname) ?? config.shard.index : config.shard.index;
   if (shardIndex >= config.shard.count) {
     io.stderr(`shard.index: ${shardIndex} (from the hostname ${io.hostname}) must be below shard.count ${config.shard.count}`);
@@ -311,7 +320,9 @@ async function execute(
   }
   let release: (() => Promise<void>) | undefined;
   try {
-    release = await acquireStateLock(config.state.dir, { pid: io.pid, hostname: io.hostname, ...(io.bootId ? { bootId: io.bootId } : {}), ...(io.containerId ? { containerId: io.containerId } : {}), isAlive: io.isAlive, nowSec: () => Math.floor(clock.now() / 1000), note: (line) => logger.warn(line) });
+    // Boot and container identity let the lock tell a live owner on another host from a dead one.
+    const host = io.readHostFile ? readHostIdentity(io.readHostFile) : {};
+    release = await acquireStateLock(config.state.dir, { pid: io.pid, hostname: io.hostname, ...host, isAlive: io.isAlive, nowSec: () => Math.floor(clock.now() / 1000), note: (line) => logger.warn(line) });
   } catch (err) {
     io.stderr(describeError(err));
     return 2;
@@ -321,7 +332,7 @@ async function execute(
   const telemetry = metrics.telemetry();
   const writeRetryMaxMs = command === 'run' ? Math.max(config.influx.writeRetryMaxMs, 60_000) : config.influx.writeRetryMaxMs;
   const random = Math.random;
-  const report = (line: string) => io.stderr(line);
+  const report = (line: string) => around(() => io.stderr(line));
   const sink = createSink(config.influx, { clock, random, telemetry, retryMaxMs: writeRetryMaxMs, report: (line) => logger.warn(line) });
   const store = new FileCheckpointStore(config.state.dir, { nowSec: () => Math.floor(clock.now() / 1000), note: (line) => io.stderr(line) });
   const credentials = credentialProvider(chosen, io.env, readFile, logger);
@@ -352,15 +363,18 @@ async function execute(
   let status: StatusServer | undefined;
   try {
     if (command !== 'run') void io.stopRequested.then(() => runner.stop());
-    if (command === 'once') return (await runner.runAll({ kind: 'collect' })).ok ? 0 : 1;
+    // A damaged state file is a usage-class error (exit 2), a refused InfluxDB credential exit 1.
+    const exitOf = (r: { ok: boolean; fatal?: CollectorError }) => (r.fatal ? ERROR_POLICY[r.fatal.kind].exitCode : r.ok ? 0 : 1);
+    if (command === 'once') return exitOf(await runner.runAll({ kind: 'collect' }));
     if (command === 'backfill') {
-      const progress = new Progress(io.isTty, io.stderrRaw, clock);
-      metrics.onPlanned = (_v, _s, n) => progress.grow(n);
-      metrics.onWindowsDone = (vendor, stream, n) => progress.tick(`${vendor} ${stream}`, n);
-      progress.start();
+      progress = new Progress(io.isTty, io.stderrRaw, clock);
+      const bar = progress;
+      metrics.onPlanned = (_v, _s, n) => bar.grow(n);
+      metrics.onWindowsDone = (vendor, stream, n) => bar.tick(`${vendor} ${stream}`, n);
+      bar.start();
       const r = await runner.runAll({ kind: 'range', fromSec: range!.fromSec, toSec: range!.toSec });
       progress.done();
-      return r.ok ? 0 : 1;
+      return exitOf(r);
     }
     if (command === 'verify') {
       const r = await verifyRange({ ...deps, points: createPointSource(config.influx) }, settings, adapters, (a) => runner.domainsOf(a), range!, runner.stopSignal);
@@ -406,7 +420,7 @@ async function execute(
     await runner.stop();
     if (fatal) {
       io.stderr(`stopped: ${describeError(fatal)}`);
-      return 1;
+      return ERROR_POLICY[(fatal as CollectorError).kind].exitCode;
     }
     return 0;
   } finally {

@@ -125,6 +125,16 @@ export interface PointSource {
   pointsIn(q: { vendor: string; account: string; area?: string; intervalSec: number; metrics: readonly string[]; domains: readonly string[]; fromSec: number; toSec: number }): Promise<Map<string, number>>;
 }
 
+/** What readiness knows of one source: when it last completed a pass and its last error. */
+export interface SourceHealth {
+  readonly vendor: string;
+  readonly account: string;
+  readonly stream: string;
+  readonly cadenceSec: number;
+  readonly lastOkMs?: number;
+  readonly lastError?: string;
+}
+
 export interface PassSummary {
   windows: number;
   calls: number;

@@ -67,6 +67,9 @@ export function loadConfig(input: LoadInput): Loaded {
       problems.push(`config: ${file} must hold a JSON object`);
       continue;
     }
+    // convict walks into an object given where a single value (a list, a string) belongs and fails
+    // with a JavaScript message: such values are named here and left out.
+    problems.push(...dropMisshapen((schema.getSchema() as { _cvtProperties: Record<string, unknown> })._cvtProperties, obj as Record<string, unknown>, ''));
     try {
       schema.load(obj);
     } catch (err) {
@@ -181,6 +184,27 @@ function resolveAccounts(m: VendorModule, settings: Record<string, unknown>, inp
   return out;
 }
 
+function dropMisshapen(props: Record<string, unknown>, obj: Record<string, unknown>, prefix: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    const spec = props[k] as { _cvtProperties?: Record<string, unknown>; default?: unknown } | undefined;
+    if (!spec) continue;
+    const key = prefix ? `${prefix}.${k}` : k;
+    const isObject = v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (spec._cvtProperties) {
+      if (isObject) out.push(...dropMisshapen(spec._cvtProperties, v as Record<string, unknown>, key));
+      else {
+        out.push(`${key}: must be an object of settings`);
+        delete obj[k];
+      }
+    } else if (isObject) {
+      out.push(`${key}: ${Array.isArray(spec.default) ? 'must be a list' : 'must be a single value'}, not an object`);
+      delete obj[k];
+    }
+  }
+  return out;
+}
+
 function coreProblems(c: CoreConfig): string[] {
   const p: string[] = [];
   if (c.influx.apiVersion === 2) {
@@ -197,11 +221,12 @@ function applyEnv(schema: Schema, env: Readonly<Record<string, string | undefine
   const walk = (node: Record<string, unknown>, prefix: string) => {
     for (const [k, v] of Object.entries(node)) {
       const key = prefix ? `${prefix}.${k}` : k;
-      const spec = v as { env?: string; _cvtProperties?: Record<string, unknown> };
+      const spec = v as { env?: string; default?: unknown; _cvtProperties?: Record<string, unknown> };
       if (spec._cvtProperties) walk(spec._cvtProperties, key);
       else if (spec.env && env[spec.env] !== undefined) {
         const raw = env[spec.env]!;
-        const cur = schema.get(key as never) as unknown;
+        // The key's type is its default's: convict has already put the raw string in place.
+        const cur = spec.default;
         let value: unknown = raw;
         if (Array.isArray(cur)) value = raw.split(',').map((x) => x.trim()).filter(Boolean);
         else if (typeof cur === 'number') {

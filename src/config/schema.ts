@@ -53,6 +53,7 @@ const FORMATS: Record<string, convict.Format> = {
     validate: (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1_000_000 ? undefined : fail('must be a number above 0 (at most 1000000)')),
   },
   'plain-string': { name: 'plain-string', validate: (v: unknown) => (typeof v === 'string' ? undefined : fail('must be a string')) },
+  'non-empty-string': { name: 'non-empty-string', validate: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? undefined : fail('must be a non-empty string')) },
   accounts: { name: 'accounts', validate: (v: unknown) => (Array.isArray(v) ? undefined : fail('must be a list of account objects')) },
 };
 convict.addFormats(FORMATS);
@@ -82,7 +83,7 @@ export function isKeySpec(x: KeySpec | Readonly<Record<string, KeySpec>>): x is 
 
 function vendorSchema(m: VendorModule): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    enabled: { doc: `collect ${m.title}`, format: 'strict-boolean', default: false },
+    enabled: { doc: `collect ${m.title}`, format: 'strict-boolean', default: false, env: `${m.id.toUpperCase()}_ENABLED` },
     domains: { doc: m.domainsDoc, format: 'domain-list', default: [] as string[], ...(m.domainsEnv ? { env: m.domainsEnv } : {}) },
     accounts: { doc: 'several accounts: a list of { name, credentials (or <key>File), domains, … }; empty: the top-level credentials form the account "default"', format: 'accounts', default: [] },
   };
@@ -102,18 +103,18 @@ export function buildSchema(modules: readonly VendorModule[], env: Readonly<Reco
         apiVersion: { doc: '1: POST /write with database/retention policy; 2: token/org/bucket (InfluxDB 2.x, 3.x, Cloud, 1.8+ compat)', format: [1, 2], default: 2, env: 'INFLUX_API_VERSION' },
         token: { doc: 'v2 token', format: 'plain-string', default: '', env: 'INFLUX_TOKEN', sensitive: true },
         org: { doc: 'v2 organization', format: 'plain-string', default: '', env: 'INFLUX_ORG' },
-        bucket: { doc: 'v2 bucket', format: 'plain-string', default: 'cdn', env: 'INFLUX_BUCKET' },
-        database: { doc: 'v1 database', format: 'plain-string', default: 'cdn', env: 'INFLUX_DATABASE' },
+        bucket: { doc: 'v2 bucket', format: 'non-empty-string', default: 'cdn', env: 'INFLUX_BUCKET' },
+        database: { doc: 'v1 database', format: 'non-empty-string', default: 'cdn', env: 'INFLUX_DATABASE' },
         retentionPolicy: { doc: 'v1 retention policy (empty: the default one)', format: 'plain-string', default: '', env: 'INFLUX_RETENTION_POLICY' },
         username: { doc: 'v1 username', format: 'plain-string', default: '', env: 'INFLUX_USERNAME' },
         password: { doc: 'v1 password', format: 'plain-string', default: '', env: 'INFLUX_PASSWORD', sensitive: true },
-        measurement: { doc: 'measurement name', format: 'plain-string', default: 'cdn_origin', env: 'INFLUX_MEASUREMENT' },
+        measurement: { doc: 'measurement name', format: 'non-empty-string', default: 'cdn_origin', env: 'INFLUX_MEASUREMENT' },
         writeRetryMaxMs: { doc: 'how long once/backfill keep retrying a write before they exit 1 (run retries on its next pass)', format: 'duration-ms', default: 30_000 },
         batchSize: { doc: 'points per write request', format: 'positive-int', default: 5000 },
         requestTimeoutMs: { doc: 'deadline of one write request, body included', format: 'duration-ms', default: 30_000 },
       },
       state: {
-        dir: { doc: 'where checkpoints and the gap ledger live (one process at a time)', format: 'plain-string', default: './data', env: 'STATE_DIR' },
+        dir: { doc: 'where checkpoints and the gap ledger live (one process at a time)', format: 'non-empty-string', default: './data', env: 'STATE_DIR' },
         recoverFromInflux: { doc: 'a domain with no checkpoint starts after the newest bucket InfluxDB holds for it, less the provisional tail', format: 'strict-boolean', default: true },
       },
       collect: {

@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import { VENDOR_ERROR_POLICY, describeError, type VendorError } from '../kernel/errors.js';
 import type { HttpRequest, HttpResponse } from '../kernel/http.js';
 import { backoffDelay, type BackoffPolicy } from '../kernel/retry.js';
-import type { Credentials, VendorAdapter } from '../kernel/vendor.js';
+import type { CallSpec, Credentials, VendorAdapter } from '../kernel/vendor.js';
+import { checkSamples, type Unusable } from './validate.js';
+import type { Sample } from '../kernel/schema.js';
 import type { Clock, CredentialProvider, HttpClient, Telemetry } from '../ports.js';
 import type { PacerRegistry } from './pacer.js';
 
@@ -101,4 +103,23 @@ export function vendorErrorLine(vendor: string, api: string, account: string, do
   const where = domains.length <= 3 ? domains.join(',') : `${domains.length} domains`;
   const ids = [e.requestId ? `RequestId ${e.requestId}` : '', `account ${account}`].filter(Boolean).join(', ');
   return `${vendor} ${api} ${where}: ${e.vendorCode}${e.message ? ` ${e.message}` : ''} (${ids})${VENDOR_ERROR_POLICY[e.kind].hint}`;
+}
+
+/** One data call: exchanged, parsed by the stream, and checked against what was asked (an answer that does not prove itself is malformed). */
+export function fetchChecked(
+  deps: CallDeps,
+  settings: CallSettings,
+  adapter: VendorAdapter,
+  call: CallSpec,
+  counter: { retries: number; calls: number },
+  signal: AbortSignal | undefined,
+): Promise<{ ok: true; checked: { usable: Sample[]; unusable: Unusable[] } } | { ok: false; error: VendorError }> {
+  const { stream } = call;
+  return exchange(deps, settings, adapter, stream.api, stream.rateKey, counter, signal, (ctx) => stream.buildCall(call, ctx), (res) => {
+    const parsed = stream.parseCall(call, res);
+    if (!parsed.ok) return parsed;
+    const checked = checkSamples(call, parsed.samples);
+    if (!checked.ok) return { ok: false as const, error: { kind: 'malformed' as const, vendorCode: 'Malformed', message: checked.message } };
+    return { ok: true as const, checked };
+  });
 }

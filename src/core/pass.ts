@@ -5,15 +5,15 @@
  */
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { VENDOR_ERROR_POLICY, describeError, CollectorError, type VendorError } from '../kernel/errors.js';
+import { VENDOR_ERROR_POLICY, describeError, isKind, CollectorError, type VendorError } from '../kernel/errors.js';
 import { pointKey, type Point, type Sample } from '../kernel/schema.js';
 import { isoSeconds, type Window } from '../kernel/time.js';
 import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { CheckpointStore, DomainState, GapEntry, PassSummary, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
-import { exchange, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
+import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
 import { newProgress, nextDomainState, type DomainProgress } from './checkpoint.js';
 import { groupJobs, planDomain, type DomainPlan, type PassMode } from './plan.js';
-import { checkSamples, tailKey } from './validate.js';
+import { tailKey } from './validate.js';
 import { finalHorizon } from './window.js';
 
 export type { PassMode };
@@ -33,6 +33,8 @@ export interface PassSettings extends CallSettings {
   readonly initialLookbackMs: number;
   readonly giveUpAfterMs: number;
   readonly recoverFromInflux: boolean;
+  /** Also for domains with a checkpoint (several shards: a domain may have moved away and back). */
+  readonly recoverAlways?: boolean;
 }
 
 export class PassFailed extends Error {
@@ -80,11 +82,25 @@ export async function runPass(
   const summary: PassSummary = { windows: 0, calls: 0, written: 0, unchanged: 0, refused: 0, retries: 0, failedCalls: 0, unusable: 0, owed: 0, gaps: 0, domains: domains.length };
   const g0 = stream.rules.tiers[0].granularitySec;
 
-  const recovered = mode.kind === 'collect' && settings.recoverFromInflux ? await recover(deps, adapter, stream, domains.filter((d) => !state.has(d)), horizon, log) : new Map<string, number>();
+  const fresh = domains.filter((d) => !state.has(d));
+  // Sharded, a domain may come back to this replica after another wrote it: its checkpoint here is
+  // stale, so InfluxDB is asked about every domain, and the later of the two wins.
+  const ask = settings.recoverAlways ? [...domains] : fresh;
+  const recovered = mode.kind === 'collect' && settings.recoverFromInflux ? await recover(deps, adapter, stream, ask, log) : new Map<string, number>();
+  if (recovered !== 'unavailable') {
+    for (const [d, newest] of recovered) {
+      const s = state.get(d);
+      const from = Math.min(newest + g0, horizon);
+      if (s && from > s.finalEndSec) state.set(d, { ...s, finalEndSec: from, tail: new Map() });
+    }
+  }
+  // InfluxDB could not say where these domains' data ends: they wait for a later pass.
+  const waiting = new Set(recovered === 'unavailable' ? fresh : []);
+  if (waiting.size) domains = domains.filter((d) => !waiting.has(d));
   const plans = new Map<string, DomainPlan>();
   const notes = new Map<string, string[]>();
   for (const d of domains) {
-    const r = recovered.get(d);
+    const r = recovered === 'unavailable' ? undefined : recovered.get(d);
     const p = planDomain({ domain: d, nowSec, mode, state: state.get(d), ...(r !== undefined ? { recoveredFromSec: Math.min(r + g0, horizon) } : {}), initialLookbackSec: Math.floor(settings.initialLookbackMs / 1000), rules: stream.rules });
     plans.set(d, p);
     if (p.lost) {
@@ -213,13 +229,7 @@ export async function runPass(
 
   async function fetchOne(call: CallSpec, refetch: boolean): Promise<CallResult> {
     if (accountFailure) return { call, refetch, error: { kind: 'unavailable', vendorCode: 'Stopped', message: 'stopped' } };
-    const out = await exchange(deps, settings, adapter, stream.api, stream.rateKey, summary, signal, (ctx) => stream.buildCall(call, ctx), (res) => {
-      const parsed = stream.parseCall(call, res);
-      if (!parsed.ok) return parsed;
-      const checked = checkSamples(call, parsed.samples);
-      if (!checked.ok) return { ok: false as const, error: { kind: 'malformed' as const, vendorCode: 'Malformed', message: checked.message } };
-      return { ok: true as const, checked };
-    });
+    const out = await fetchChecked(deps, settings, adapter, call, summary, signal);
     if (!out.ok) {
       if (out.error.vendorCode === 'Stopped') return { call, refetch, error: out.error };
       const scope = VENDOR_ERROR_POLICY[out.error.kind].scope;
@@ -280,19 +290,30 @@ export async function runPass(
 
   if (sinkError) throw new PassFailed(describeError(sinkError), summary, false, sinkError);
   if (signal?.aborted && [...plans.values()].some((p) => progress.get(p.domain)!.doneInOrder < p.windows.length)) throw new PassFailed('stopped before the pass finished', summary, true);
-  if (problems) throw new PassFailed(`${adapter.module} ${stream.api}: the pass had failures (each reported above)`, summary, true);
+  if (problems || waiting.size) throw new PassFailed(`${adapter.module} ${stream.api}: the pass had failures (each reported above)`, summary, true);
   return summary;
 }
 
-async function recover(deps: PassDeps, adapter: VendorAdapter, stream: StreamSpec, domains: string[], horizon: number, log: Logger): Promise<Map<string, number>> {
+/**
+ * The newest bucket InfluxDB holds for domains without a checkpoint. InfluxDB away or failing: those
+ * domains wait for a later pass (starting them from the look-back could leave a gap). InfluxDB that
+ * cannot answer the query (a write-only token, no InfluxQL endpoint): they start from the look-back.
+ */
+async function recover(deps: PassDeps, adapter: VendorAdapter, stream: StreamSpec, domains: string[], log: Logger): Promise<Map<string, number> | 'unavailable'> {
   if (!domains.length || !deps.recovery) return new Map();
   try {
     return await deps.recovery.newestBuckets({ vendor: adapter.vendor, account: adapter.account, ...(stream.area ? { area: stream.area } : {}), metrics: stream.metrics, intervalSec: stream.rules.tiers[0].granularitySec, domains });
   } catch (err) {
-    const line = `${adapter.module} ${stream.api}: could not read the newest buckets from InfluxDB to resume ${domains.length} domain(s) without a checkpoint: ${describeError(err)}; starting collect.initialLookbackMs back (account ${adapter.account})`;
-    reportOnce(deps, log, line);
-    void horizon;
-    return new Map();
+    if (isKind(err, 'sink_auth', 'sink_not_found')) {
+      reportOnce(deps, log, `${describeError(err)}; domains without a checkpoint start collect.initialLookbackMs back (give the collector read access to resume them from InfluxDB, or set state.recoverFromInflux to false)`, 'recovery-unreadable');
+      return new Map();
+    }
+    if (isKind(err, 'sink_unreachable', 'sink_timeout', 'sink_server')) {
+      deps.telemetry?.onSinkState?.(false, describeError(err));
+      reportOnce(deps, log, describeError(err));
+      return 'unavailable';
+    }
+    throw err;
   }
 }
 

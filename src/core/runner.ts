@@ -9,7 +9,7 @@ import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { ERROR_POLICY, CollectorError, describeError } from '../kernel/errors.js';
 import type { StreamSpec, VendorAdapter } from '../kernel/vendor.js';
-import type { PassSummary } from '../ports.js';
+import type { PassSummary, SourceHealth } from '../ports.js';
 import { discoverDomains } from './discovery.js';
 import { shardOf } from './shard.js';
 import { PassFailed, reportOnce, runPass, type PassDeps, type PassMode, type PassSettings } from './pass.js';
@@ -35,14 +35,6 @@ interface Source {
   lastError?: string;
 }
 
-export interface SourceHealth {
-  vendor: string;
-  account: string;
-  stream: string;
-  cadenceSec: number;
-  lastOkMs?: number;
-  lastError?: string;
-}
 
 export interface PassOutcome {
   readonly ok: boolean;

@@ -8,9 +8,8 @@ import { describeError } from '../kernel/errors.js';
 import { isoSeconds } from '../kernel/time.js';
 import type { StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { PointSource } from '../ports.js';
-import { exchange, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
+import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
 import { groupJobs, planDomain } from './plan.js';
-import { checkSamples } from './validate.js';
 import { finalHorizon } from './window.js';
 
 export interface VerifyDeps extends CallDeps {
@@ -85,13 +84,7 @@ export async function verifyRange(
           const call = { stream, domains: job.domains, window: w, finalBeforeSec: horizon };
           calls.push(
             limit(async () => {
-              const out = await exchange(deps, settings, adapter, stream.api, stream.rateKey, { retries: 0, calls: 0 }, signal, (ctx) => stream.buildCall(call, ctx), (res) => {
-                const parsed = stream.parseCall(call, res);
-                if (!parsed.ok) return parsed;
-                const checked = checkSamples(call, parsed.samples);
-                if (!checked.ok) return { ok: false as const, error: { kind: 'malformed' as const, vendorCode: 'Malformed', message: checked.message } };
-                return { ok: true as const, checked };
-              });
+              const out = await fetchChecked(deps, settings, adapter, call, { retries: 0, calls: 0 }, signal);
               if (!out.ok) {
                 e.failed = true;
                 failures.push(`verify: ${vendorErrorLine(adapter.module, stream.api, adapter.account, call.domains, out.error)}; ${isoSeconds(w.fromSec)} to ${isoSeconds(w.toSec)} not verified`);

@@ -85,7 +85,8 @@ export class InfluxRecovery implements RecoverySource {
         maxBodyBytes: this.#o.maxResponseBytes,
       });
     } catch (err) {
-      if (err instanceof ExchangeError) throw err.code === 'Timeout' ? fail('sink_timeout', `timed out: ${err.message}`) : fail('sink_unreachable', `unreachable: ${err.message}`);
+      // Worded as the writes word it: one line for InfluxDB being away, whichever part of the collector saw it.
+      if (err instanceof ExchangeError) throw err.code === 'Timeout' ? new CollectorError('sink_timeout', `${label} timed out: ${err.message}`) : new CollectorError('sink_unreachable', `${label} unreachable: ${err.message}`);
       throw err;
     }
     const said = oneLine(ex.body, secrets) || '(no body)';

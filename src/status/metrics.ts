@@ -23,6 +23,8 @@ export class CollectorMetrics {
   now: () => number = () => 0;
   sinkOk = true;
   sinkError: string | undefined;
+  /** Streams whose last pass had points InfluxDB refused: readiness reports them until a pass without. */
+  readonly refusing = new Map<string, number>();
   onPlanned: ((module: string, stream: string, windows: number) => void) | undefined;
   onWindowsDone: ((module: string, stream: string, windows: number) => void) | undefined;
 
@@ -78,6 +80,9 @@ export class CollectorMetrics {
         this.#points.inc({ ...l, result: 'refused' }, s.refused);
         this.#points.inc({ ...l, result: 'unusable' }, s.unusable);
         this.#owed.set(l, s.owed);
+        const key = `${ref.module} ${ref.stream} (account ${ref.account})`;
+        if (s.refused > 0) this.refusing.set(key, s.refused);
+        else this.refusing.delete(key);
         if (s.gaps) {
           this.#gaps.inc(l, s.gaps);
           this.#gapBuckets.inc({ vendor: ref.module, account: ref.account }, s.gaps);

@@ -9,6 +9,8 @@ export class Progress {
   #done = 0;
   #started = 0;
   #lastBucket = -1;
+  /** The bar as last drawn (terminal only). */
+  #bar = '';
 
   constructor(tty: boolean, write: (s: string) => void, clock: Clock) {
     this.#tty = tty;
@@ -31,7 +33,16 @@ export class Progress {
   }
 
   done(): void {
-    if (this.#tty && this.#total) this.#write('\n');
+    if (this.#tty && this.#bar) this.#write('\n');
+    this.#bar = '';
+  }
+
+  /** Runs `write` with the bar taken off the terminal and drawn again after, so lines never glue onto it. */
+  around(write: () => void): void {
+    if (!this.#tty || !this.#bar) return write();
+    this.#write('\r\x1b[K');
+    write();
+    this.#write(this.#bar);
   }
 
   #render(label: string): void {
@@ -43,7 +54,8 @@ export class Progress {
     if (this.#tty) {
       const width = 30;
       const filled = Math.round(frac * width);
-      this.#write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${this.#done}/${this.#total} windows ${etaText} ${label}`.padEnd(110));
+      this.#bar = `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${this.#done}/${this.#total} windows ${etaText} ${label}`.padEnd(110);
+      this.#write(this.#bar);
     } else {
       // Plain lines, at most one per 5%.
       const bucket = Math.floor(pct / 5);

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { Logger } from 'pino';
-import type { Clock } from '../ports.js';
+import type { Clock, SourceHealth } from '../ports.js';
 import type { CollectorMetrics } from './metrics.js';
 
 export interface StatusServer {
@@ -13,14 +13,8 @@ export interface StatusServer {
   close(): Promise<void>;
 }
 
-export interface SourceHealth {
-  vendor: string;
-  account: string;
-  stream: string;
-  cadenceSec: number;
-  lastOkMs?: number;
-  lastError?: string;
-}
+
+export type { SourceHealth };
 
 /** A source is stale when it has not completed a pass within this many of its cadences. */
 export const STALE_CADENCES = 3;
@@ -57,7 +51,9 @@ export async function startStatusServer(o: { host: string; port: number; health:
       return;
     }
     if (url === '/healthz' || url === '/readyz') {
-      const r = healthReport(o.health(), { ok: o.metrics.sinkOk, error: o.metrics.sinkError }, o.clock.now(), started);
+      const refused = [...o.metrics.refusing].map(([k, n]) => `InfluxDB refused ${n} points in the last pass of ${k}`);
+      const sink = { ok: o.metrics.sinkOk && !refused.length, error: [o.metrics.sinkError, ...refused].filter(Boolean).join('; ') || undefined };
+      const r = healthReport(o.health(), sink, o.clock.now(), started);
       res.writeHead(r.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r.body));
       return;
     }

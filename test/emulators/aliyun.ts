@@ -521,7 +521,7 @@ export const ALIYUN_DEMO = {
 } as const;
 
 /** Starts the emulator with the demo accounts; config and env point the collector at it. */
-export async function startDemo(): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: AliyunEmulator }> {
+export async function startDemo(listen: { host?: string; port?: number } = {}): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: AliyunEmulator }> {
   const [main, shop] = ALIYUN_DEMO.accounts;
   const emulator = new AliyunEmulator({
     accounts: {
@@ -529,7 +529,7 @@ export async function startDemo(): Promise<{ config: Record<string, unknown>; en
       [shop.accessKeyId]: { secret: shop.accessKeySecret, domains: shop.domains },
     },
   });
-  const url = await emulator.start();
+  const url = await emulator.server.start(listen.port ?? 0, listen.host ?? '127.0.0.1');
   return {
     emulator,
     config: {

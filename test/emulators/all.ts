@@ -20,12 +20,21 @@ export interface DemoVendors {
   demos: Record<string, Demo>;
 }
 
-export async function startDemoVendors(only?: readonly string[]): Promise<DemoVendors> {
+/** Where the demo vendors listen: loopback and free ports unless given (the Compose demo needs fixed ports on 0.0.0.0). */
+export interface DemoListen {
+  readonly host?: string;
+  /** By module id. */
+  readonly ports?: Readonly<Record<string, number>>;
+  readonly only?: readonly string[];
+}
+
+export async function startDemoVendors(listen: DemoListen = {}): Promise<DemoVendors> {
+  const only = listen.only;
   const demos: Record<string, Demo> = {};
   for (const m of MODULES) {
     if (only && !only.includes(m.id)) continue;
-    const mod = (await import(`./${m.id}.js`)) as { startDemo(): Promise<Demo> };
-    demos[m.id] = await mod.startDemo();
+    const mod = (await import(`./${m.id}.js`)) as { startDemo(l: { host?: string; port?: number }): Promise<Demo> };
+    demos[m.id] = await mod.startDemo({ ...(listen.host ? { host: listen.host } : {}), ...(listen.ports?.[m.id] ? { port: listen.ports[m.id] } : {}) });
   }
   const vendors: Record<string, Record<string, unknown>> = {};
   let env: Record<string, string> = {};

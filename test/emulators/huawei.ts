@@ -210,11 +210,11 @@ function illegalOf(fail: (status: number, code: string, msg: string) => EmuRespo
 
 export const HUAWEI_DEMO = { ak: 'HWDEMOAK', sk: 'demo-secret-huawei', projectId: '0123456789abcdef0123456789abcdef', domains: ['live.example.com', 'play.example.com'] };
 
-export async function startDemo(): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: HuaweiEmulator }> {
+export async function startDemo(listen: { host?: string; port?: number } = {}): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: HuaweiEmulator }> {
   const emulator = new HuaweiEmulator({
     accounts: { [HUAWEI_DEMO.ak]: { sk: HUAWEI_DEMO.sk, projectId: HUAWEI_DEMO.projectId, domains: [...HUAWEI_DEMO.domains.map((domain) => ({ domain })), { domain: 'push.example.com', type: 'push' }] } },
   });
-  const endpoint = await emulator.start();
+  const endpoint = await emulator.server.start(listen.port ?? 0, listen.host ?? '127.0.0.1');
   return {
     config: { vendors: { huawei: { enabled: true, endpoint, domains: [], apis: ['stats/traffic/detail', 'stream/traffic'] } } },
     env: { HUAWEICLOUD_SDK_AK: HUAWEI_DEMO.ak, HUAWEICLOUD_SDK_SK: HUAWEI_DEMO.sk, HUAWEICLOUD_SDK_PROJECT_ID: HUAWEI_DEMO.projectId },

@@ -43,7 +43,7 @@ const { AKSKSigner } = require('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigne
 };
 
 const DAY = 86_400;
-const SPAN: Record<number, number> = { 300: 2 * DAY, 3600: 7 * DAY, 86400: 31 * DAY };
+const SPAN: Record<number, number> = { 300: 7 * DAY, 3600: 31 * DAY, 86400: 31 * DAY };
 const OFFSET: Record<number, number> = { 300: 0, 3600: 0, 86400: -8 * 3600 };
 export const STAT_TYPES = [
   'bw', 'flux', 'bs_bw', 'bs_flux', 'req_num', 'hit_num', 'bs_num', 'bs_fail_num', 'hit_flux',
@@ -366,7 +366,7 @@ export const DEMO_HUAWEICDN = {
 };
 
 /** The demo account: three online domains (one without traffic), and one offline. */
-export async function startDemo(): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: HuaweiCdnEmulator }> {
+export async function startDemo(listen: { host?: string; port?: number } = {}): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: HuaweiCdnEmulator }> {
   const emulator = new HuaweiCdnEmulator({
     accounts: {
       [DEMO_HUAWEICDN.ak]: {
@@ -380,7 +380,7 @@ export async function startDemo(): Promise<{ config: Record<string, unknown>; en
       },
     },
   });
-  const url = await emulator.start();
+  const url = await emulator.server.start(listen.port ?? 0, listen.host ?? '127.0.0.1');
   return {
     emulator,
     config: { vendors: { huaweicdn: { enabled: true, endpoint: url, domains: [] } } },

@@ -305,9 +305,9 @@ export const TENCENT_DEMO = {
   ],
 };
 
-export async function startDemo(): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: TencentEmulator }> {
+export async function startDemo(listen: { host?: string; port?: number } = {}): Promise<{ config: Record<string, unknown>; env: Record<string, string>; stop(): Promise<void>; emulator: TencentEmulator }> {
   const emulator = new TencentEmulator({ accounts: { [TENCENT_DEMO.secretId]: { secretKey: TENCENT_DEMO.secretKey, domains: [...TENCENT_DEMO.domains, { domain: 'gone.example.cn', status: 'offline' }] } } });
-  const endpoint = await emulator.start();
+  const endpoint = await emulator.server.start(listen.port ?? 0, listen.host ?? '127.0.0.1');
   return {
     config: { vendors: { tencent: { enabled: true, endpoint, domains: [], areas: ['mainland', 'overseas'] } } },
     env: { TENCENTCLOUD_SECRET_ID: TENCENT_DEMO.secretId, TENCENTCLOUD_SECRET_KEY: TENCENT_DEMO.secretKey },

@@ -53,7 +53,7 @@ describe('Huawei Cloud CDN end to end', () => {
     // Only progress lines: no problem reported.
     expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('backfill: '))).toEqual([]);
     expect(r.code).toBe(0);
-    // 2 metric groups × ⌈23 / 20⌉ domain batches × 1 window (2 h ≤ the 2-day span).
+    // 2 metric groups × ⌈23 / 20⌉ domain batches × 1 window (2 h ≤ the 7-day span).
     expect(emu.dataCalls().length - before).toBe(CALLS_PER_WINDOW);
     for (const c of emu.dataCalls().slice(before)) {
       expect(c.params.group_by).toBe('domain');
@@ -132,22 +132,22 @@ describe('Huawei Cloud CDN end to end', () => {
     }
   });
 
-  it('a backfill longer than the 2-day span at 300 s is cut into windows: calls = windows × metric groups × domain batches', async () => {
+  it('a backfill longer than the 7-day span at 300 s is cut into windows: calls = windows × metric groups × domain batches', async () => {
     const influx = inject('influxV1Url');
     const db = `huaweicdn_long_${process.pid}`;
     await createDatabase(influx, db);
     const three = ACTIVE.slice(3, 6);
     const { file, dir } = tempConfig({ influx: { url: influx, apiVersion: 1, database: db }, vendors: { huaweicdn: { enabled: true, endpoint: url, domains: three } }, log: { level: 'warn' } });
     const { to } = range();
-    const from = to - 3 * 86_400;
+    const from = to - 8 * 86_400;
     const before = emu.dataCalls().length;
     const r = await runCli(['backfill', '--from', isoSec(from), '--to', isoSec(to), '--config', file], { ...env, STATE_DIR: path.join(dir, 'state') });
     expect(r.code).toBe(0);
     const calls = emu.dataCalls().slice(before);
     expect(calls).toHaveLength(2 * STREAMS * 1);
-    for (const c of calls) expect(Number(c.params.end_time) - Number(c.params.start_time)).toBeLessThanOrEqual(2 * 86_400_000);
+    for (const c of calls) expect(Number(c.params.end_time) - Number(c.params.start_time)).toBeLessThanOrEqual(7 * 86_400_000);
     const got = await influxPoints(influx, db, `"vendor" = 'huawei' AND time >= ${from - 86_400}s`);
-    expect(got.size).toBe(3 * BS_METRIC_NAMES.length * 864);
+    expect(got.size).toBe(3 * BS_METRIC_NAMES.length * 8 * 288);
     for (const d of three) for (const m of BS_METRIC_NAMES) for (let t = from; t < to; t += 300) expect(got.get(`${d}|${BS_METRICS[m]}|300|${t}`)).toEqual([expected(d, BS_METRICS[m], t)]);
   });
 

@@ -248,7 +248,7 @@ describe('recorded answers (test/fixtures/aliyun/README.md)', () => {
     expect(out.ok && out.samples.map((s) => [s.metric, s.value, s.raw])).toEqual([
       ['traffic_bytes', 1234567890123, undefined], ['https_traffic_bytes', 423, undefined],
       ['traffic_bytes', 98765.5, undefined], ['https_traffic_bytes', 0, undefined],
-      ['traffic_bytes', Number.NaN, '-'], ['https_traffic_bytes', Number.NaN, ''],
+      ['traffic_bytes', Number.NaN, '"-"'], ['https_traffic_bytes', Number.NaN, '""'],
     ]);
   });
 });
@@ -301,7 +301,9 @@ describe('every malformed class (emulator fault switches)', () => {
     ['value-abc', 'abc'],
     ['value-nan', 'NaN'],
     ['value-infinity', 'Infinity'],
-  ] as const)('%s: NaN with raw, for a series and for a status code (and its class)', async (fault, raw) => {
+  ] as const)('%s: NaN with raw, for a series and for a status code (and its class)', async (fault, sent) => {
+    // The raw value is reported as the answer held it: a string quoted, JSON null as null.
+    const raw = fault === 'value-null' ? sent : JSON.stringify(sent);
     const { emu, a } = setup();
     const w = win(nowSec - 2 * H, nowSec - H, 300);
     emu.inject({ api: 'DescribeDomainSrcTrafficData', fault });

@@ -176,8 +176,8 @@ describe('an answer is trusted only when it proves itself', () => {
     expect(!out.ok && out.error.message).toMatch(message);
   });
 
-  it('an error object with HTTP 200 is an error by its code; an HTML 500 is unavailable', async () => {
-    expect(await run('error-200')).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'LIVE.100011009' } });
+  it('an error object with HTTP 200 cannot be trusted: malformed (retried) under its own code; an HTML 500 is unavailable', async () => {
+    expect(await run('error-200')).toMatchObject({ ok: false, error: { kind: 'malformed', vendorCode: 'LIVE.100011009' } });
     expect(await run('html-500')).toMatchObject({ ok: false, error: { kind: 'unavailable', vendorCode: 'HTTP500' } });
   });
 

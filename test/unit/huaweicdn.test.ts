@@ -88,8 +88,8 @@ describe('huaweicdn module', () => {
       expect(s.cadenceSec).toBe(300);
       expect(s.rules.settleSec).toBe(10_800);
       expect(s.rules.tiers).toEqual([
-        { granularitySec: 300, maxSpanSec: 2 * 86_400, retentionSec: 90 * 86_400 },
-        { granularitySec: 3600, maxSpanSec: 7 * 86_400, retentionSec: 90 * 86_400 },
+        { granularitySec: 300, maxSpanSec: 7 * 86_400, retentionSec: 90 * 86_400 },
+        { granularitySec: 3600, maxSpanSec: 31 * 86_400, retentionSec: 90 * 86_400 },
         { granularitySec: 86_400, maxSpanSec: 31 * 86_400, retentionSec: 90 * 86_400, alignOffsetSec: -28_800 },
       ]);
     }
@@ -185,14 +185,14 @@ describe('huaweicdn ShowDomainStats against the emulator (official signer)', () 
     expect(bad.out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
   });
 
-  it('enforces spans (2 d / 7 d / 31 d), retention (90 d), alignment, 20 domains and 5 metrics', async () => {
+  it('enforces spans (7 d / 31 d / 31 d), retention (90 d), alignment, 20 domains and 5 metrics', async () => {
     const emu = emulator({ MANY: { sk: SK, domains: Array.from({ length: 21 }, (_, i) => ({ domain: `d${i}.example.com` })) } });
     const [s] = adapter().streams;
     const end = NOW_S - 6 * H;
-    expect((await run(emu, call(s!, D, end - 2 * 86_400, end))).out.ok).toBe(true);
-    expect((await run(emu, call(s!, D, end - 2 * 86_400 - 300, end))).out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
-    expect((await run(emu, call(s!, D, end - 7 * 86_400, end, 3600))).out.ok).toBe(true);
-    expect((await run(emu, call(s!, D, end - 7 * 86_400 - 3600, end, 3600))).out).toMatchObject({ ok: false, error: { vendorCode: 'CDN.0202' } });
+    expect((await run(emu, call(s!, D, end - 7 * 86_400, end))).out.ok).toBe(true);
+    expect((await run(emu, call(s!, D, end - 7 * 86_400 - 300, end))).out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
+    expect((await run(emu, call(s!, D, end - 31 * 86_400, end, 3600))).out.ok).toBe(true);
+    expect((await run(emu, call(s!, D, end - 31 * 86_400 - 3600, end, 3600))).out).toMatchObject({ ok: false, error: { vendorCode: 'CDN.0202' } });
     expect((await run(emu, call(s!, D, T0 - 150, T0 + H))).out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });
     const old = NOW_S - 91 * 86_400 - (NOW_S % 300);
     expect((await run(emu, call(s!, D, old, old + H))).out).toMatchObject({ ok: false, error: { kind: 'invalid', vendorCode: 'CDN.0202' } });

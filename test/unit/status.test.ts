@@ -1,59 +1,44 @@
+/** /livez, /readyz, /healthz and /metrics, over HTTP, fed by a runner against the emulator. */
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PassSettings } from '../../src/core/pass.js';
 import { Runner } from '../../src/core/runner.js';
-import type { CollectDeps } from '../../src/core/collect.js';
-import { PacerRegistry } from '../../src/core/pacer.js';
-import { healthReport } from '../../src/status/server.js';
 import { CollectorMetrics } from '../../src/status/metrics.js';
-import { createAliyunAdapter } from '../../src/vendors/aliyun/index.js';
+import { healthReport, startStatusServer, type StatusServer } from '../../src/status/server.js';
+import { aliyunModule } from '../../src/vendors/aliyun/index.js';
 import { AliyunEmulator } from '../emulators/aliyun.js';
-import { InfluxSink } from '../../src/sink/sink.js';
-import { ManualClock, MemoryStore, inProcessHttp, staticCredentials } from '../support/fakes.js';
+import { ManualClock, MemorySink, inProcessHttp, moduleAccount, moduleSettings, staticCredentials, testDeps } from '../support/fakes.js';
 
-const AK = 'LTAI-status';
+const API = 'DescribeDomainRealTimeSrcTrafficData';
 const DOMAINS = ['a.example.com', 'b.example.com'];
+const settings: PassSettings = { concurrency: 1, requestTimeoutMs: 1000, maxBodyBytes: 1 << 20, retry: { maxAttempts: 8, baseDelayMs: 300, maxDelayMs: 5000 }, initialLookbackMs: 3600_000, giveUpAfterMs: 86_400_000, recoverFromInflux: false };
 
 function setup(rateLimit = 10) {
   const clock = new ManualClock(Date.parse('2026-11-20T10:00:20Z'));
-  const emu = new AliyunEmulator({ accounts: { [AK]: { secret: 's', domains: DOMAINS } }, now: () => clock.now(), rateLimits: { DescribeDomainRealTimeSrcTrafficData: rateLimit } });
-  const memory = { written: 0 };
-  let sinkDown = false;
-  const metrics = new CollectorMetrics();
+  const emu = new AliyunEmulator({ accounts: { AK: { secret: 's', domains: DOMAINS } }, now: () => clock.now(), rateLimits: { [API]: rateLimit } });
+  const metrics = new CollectorMetrics({ version: '9.9.9-test', node: 'v20.1.2' });
   metrics.now = () => clock.now();
-  const transport = {
-    label: 'influx: http://127.0.0.1:8086',
-    post: async (body: string) => {
-      if (sinkDown) return { kind: 'retry' as const, message: 'unreachable: connect ECONNREFUSED' };
-      memory.written += body.split('\n').length;
-      return { kind: 'ok' as const };
+  const telemetry = metrics.telemetry();
+  const memory = new MemorySink();
+  // The sink reports its state to telemetry as the real one does.
+  const sink = {
+    down: false,
+    async write(points: Parameters<MemorySink['write']>[0]) {
+      try {
+        if (this.down) memory.failNext = 1;
+        const r = await memory.write(points);
+        telemetry.onSinkState?.(true);
+        return r;
+      } catch (err) {
+        telemetry.onSinkState?.(false, (err as Error).message);
+        throw err;
+      }
     },
   };
-  const sink = metrics.wrapSink(
-    new InfluxSink(transport, { measurement: 'cdn_origin', batchSize: 5000, retryMaxMs: 2000, retryBaseMs: 100 }, { clock, random: () => 0.5, logger: pino({ level: 'silent' }), observer: metrics.sinkObserver() }),
-  );
-  const deps: CollectDeps = {
-    clock,
-    http: inProcessHttp((r) => emu.handle(r)),
-    sink,
-    store: new MemoryStore(),
-    logger: pino({ level: 'silent' }),
-    pacers: new PacerRegistry(clock),
-    credentials: staticCredentials({ aliyun: { accessKeyId: AK, accessKeySecret: 's' } }),
-    nonce: (() => {
-      let n = 0;
-      return () => `n${++n}`;
-    })(),
-    random: () => 0.5,
-    observer: metrics.collectObserver(),
-    report: () => {},
-    reported: new Set(),
-  };
-  const adapter = createAliyunAdapter({
-    endpoint: 'http://emu', accessKeyId: AK, domains: DOMAINS, apis: ['DescribeDomainRealTimeSrcTrafficData'], signatureVersion: 'acs3',
-    ratePerSec: { DescribeDomainRealTimeSrcTrafficData: 10 }, realTimeSettleMs: 300_000, srcTrafficSettleMs: 900_000,
-  });
-  const runner = new Runner(deps, { concurrency: 1, requestTimeoutMs: 1000, retry: { maxAttempts: 8, baseDelayMs: 300, maxDelayMs: 5000 }, initialLookbackMs: 3 * 3600_000 }, [adapter], { discoveryIntervalMs: 3600_000 });
-  return { clock, emu, memory, metrics, runner, setSinkDown: (v: boolean) => (sinkDown = v) };
+  const deps = testDeps({ clock, http: inProcessHttp((r) => emu.handle(r)), sink, telemetry, credentials: staticCredentials({ aliyun: { default: { accessKeyId: 'AK', accessKeySecret: 's' } } }) });
+  const adapter = aliyunModule.createAdapter(moduleSettings(aliyunModule, { endpoint: 'http://emu', apis: [API], ratePerSec: { ...(moduleSettings(aliyunModule).ratePerSec as object), [API]: 10 } }), moduleAccount('default', DOMAINS));
+  const runner = new Runner(deps, settings, [adapter], { discoveryIntervalMs: 3600_000, stopGraceMs: 100 });
+  return { clock, emu, memory, metrics, runner, sink };
 }
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number {
@@ -65,55 +50,70 @@ function metricValue(text: string, name: string, labels: Record<string, string>)
   return NaN;
 }
 
-describe('/metrics', () => {
-  it('counts calls, throttles and points as they happened', async () => {
-    const { runner, metrics, emu, memory } = setup(1);
-    expect(await runner.runAll({ kind: 'collect' })).toBe(true);
-    const text = await metrics.registry.metrics();
-    const api = 'DescribeDomainRealTimeSrcTrafficData';
-    expect(metricValue(text, 'cdn_collector_api_calls_total', { vendor: 'aliyun', api, outcome: 'ok' })).toBe(emu.dataCalls().length);
+let server: StatusServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('the status server', () => {
+  it('/livez stays 200 while /readyz and /healthz are 503 with the sink down; ready again after recovery', async () => {
+    const { runner, metrics, clock, sink } = setup();
+    // The manual clock stands still here: /livez measures event-loop ticks on the same clock.
+    server = await startStatusServer({ host: '127.0.0.1', port: 0, health: () => runner.health(), metrics, clock, logger: pino({ level: 'silent' }) });
+    const get = async (p: string) => {
+      const r = await fetch(`http://127.0.0.1:${server!.port}${p}`);
+      return { status: r.status, body: await r.text() };
+    };
+    expect((await runner.runAll({ kind: 'collect' })).ok).toBe(true);
+    expect((await get('/readyz')).status).toBe(200);
+    sink.down = true;
+    expect((await runner.runAll({ kind: 'collect' })).ok).toBe(false);
+    expect((await get('/livez')).status).toBe(200);
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body).problems).toEqual([expect.stringMatching(/^sink: influx: .* unreachable/)]);
+    expect((await get('/healthz')).status).toBe(503);
+    sink.down = false;
+    expect((await runner.runAll({ kind: 'collect' })).ok).toBe(true);
+    expect((await get('/readyz')).status).toBe(200);
+    expect((await get('/nope')).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${server.port}/livez`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('/metrics: build info, process metrics, calls, throttles and points as they happened', async () => {
+    const { runner, metrics, emu, memory, clock } = setup(1);
+    server = await startStatusServer({ host: '127.0.0.1', port: 0, health: () => runner.health(), metrics, clock, logger: pino({ level: 'silent' }) });
+    expect((await runner.runAll({ kind: 'collect' })).ok).toBe(true);
+    const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(metricValue(text, 'cdn_collector_build_info', { version: '9.9.9-test', node: 'v20.1.2' })).toBe(1);
+    expect(text).toMatch(/^cdn_collector_process_cpu_user_seconds_total /m);
+    expect(text).toMatch(/^cdn_collector_process_resident_memory_bytes /m);
+    expect(text).toMatch(/^cdn_collector_nodejs_eventloop_lag_seconds /m);
+    expect(metricValue(text, 'cdn_collector_api_calls_total', { vendor: 'aliyun', api: API, outcome: 'ok' })).toBe(emu.dataCalls().length);
     expect(emu.limiter.throttled).toBeGreaterThan(0);
-    expect(metricValue(text, 'cdn_collector_throttled_calls_total', { vendor: 'aliyun', api })).toBe(emu.limiter.throttled);
-    expect(metricValue(text, 'cdn_collector_retries_total', { vendor: 'aliyun', api })).toBe(emu.limiter.throttled);
-    expect(metricValue(text, 'cdn_collector_points_total', { vendor: 'aliyun', result: 'written' })).toBe(memory.written);
-    expect(memory.written).toBe(2 * 180);
-    expect(metricValue(text, 'cdn_collector_write_duration_seconds_count', {})).toBeGreaterThan(0);
-    expect(metricValue(text, 'cdn_collector_pass_duration_seconds_count', { vendor: 'aliyun' })).toBe(1);
-    // Lag: now (10:00:20 plus the virtual time the pass slept) minus the final end (09:54).
-    expect(metricValue(text, 'cdn_collector_checkpoint_lag_seconds', { vendor: 'aliyun' })).toBeGreaterThanOrEqual(380);
-    await runner.runAll({ kind: 'collect' });
-    const again = await metrics.registry.metrics();
-    expect(metricValue(again, 'cdn_collector_points_total', { vendor: 'aliyun', result: 'unchanged' })).toBeGreaterThan(0);
+    expect(metricValue(text, 'cdn_collector_throttled_calls_total', { vendor: 'aliyun', api: API })).toBe(emu.limiter.throttled);
+    expect(metricValue(text, 'cdn_collector_points_total', { vendor: 'aliyun', result: 'written' })).toBe(memory.points.size);
+    expect(memory.points.size).toBe(2 * 60);
+    expect(metricValue(text, 'cdn_collector_owed_buckets', { vendor: 'aliyun', stream: API })).toBe(0);
+    expect(metricValue(text, 'cdn_collector_checkpoint_lag_seconds', { vendor: 'aliyun', stream: API })).toBeGreaterThanOrEqual(380);
   });
 });
 
-describe('/healthz', () => {
-  it('unhealthy when the sink is down or a source stalls; healthy again after recovery', async () => {
-    const { runner, metrics, clock, setSinkDown } = setup();
-    const started = clock.now();
-    const report = () => healthReport(runner.health(), { ok: metrics.sinkOk, error: metrics.sinkError }, clock.now(), started);
-    expect(report().healthy).toBe(true); // starting: within its first cadences
-    expect(await runner.runAll({ kind: 'collect' })).toBe(true);
-    expect(report().healthy).toBe(true);
-
-    setSinkDown(true);
-    clock.advance(60_000);
-    expect(await runner.runAll({ kind: 'collect' })).toBe(false);
-    const down = report();
-    expect(down.healthy).toBe(false);
-    expect(down.body.problems).toEqual([expect.stringMatching(/^sink: influx: .* unreachable/)]);
-
-    setSinkDown(false);
-    clock.advance(60_000);
-    expect(await runner.runAll({ kind: 'collect' })).toBe(true);
-    expect(report().healthy).toBe(true);
-
-    // No completed pass for more than three cadences: stalled.
-    clock.advance(4 * 60_000);
-    const stalled = report();
-    expect(stalled.healthy).toBe(false);
-    expect(stalled.body.problems).toEqual([expect.stringMatching(/^aliyun DescribeDomainRealTimeSrcTrafficData: no completed pass for \d+ s/)]);
-    await runner.runAll({ kind: 'collect' });
-    expect(report().healthy).toBe(true);
+describe('healthReport', () => {
+  const src = { vendor: 'aliyun', account: 'default', stream: API, cadenceSec: 60 };
+  it.each([
+    ['starting, within three cadences', [src], true, 179_000, true],
+    ['starting, no pass for more than three cadences', [src], true, 181_000, false],
+    ['a recent pass', [{ ...src, lastOkMs: 100_000 }], true, 200_000, true],
+    ['a stale source', [{ ...src, lastOkMs: 0, lastError: 'boom' }], true, 181_000, false],
+    ['sink down', [{ ...src, lastOkMs: 100_000 }], false, 100_000, false],
+  ] as const)('%s', (_n, sources, sinkOk, now, healthy) => {
+    const r = healthReport(sources, { ok: sinkOk, error: sinkOk ? undefined : 'influx: down' }, now, 0);
+    expect(r.healthy).toBe(healthy);
+    if (!healthy) expect((r.body.problems as string[]).length).toBeGreaterThan(0);
   });
 });

@@ -91,7 +91,7 @@ export function readValue(v: unknown): { value: number; raw?: string } {
     const n = Number(v);
     if (Number.isFinite(n)) return { value: n };
   }
-  return { value: Number.NaN, raw: v === undefined ? '(absent)' : typeof v === 'string' ? v : JSON.stringify(v) };
+  return { value: Number.NaN, raw: v === undefined ? '(absent)' : JSON.stringify(v) };
 }
 
 interface Asked {

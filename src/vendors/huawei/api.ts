@@ -77,7 +77,12 @@ function errorOf(res: HttpResponse, body: unknown): VendorError | undefined {
   const code = typeof codeRaw === 'string' && codeRaw ? codeRaw : undefined;
   const requestId = res.headers['x-request-id'] ?? (typeof b.request_id === 'string' ? b.request_id : undefined);
   const rid = requestId ? { requestId } : {};
-  if (code) return { kind: classifyHuawei(res.status, code), vendorCode: code, message: vendorMessage(b.error_msg ?? b.error?.message ?? b.error?.error_msg), ...rid };
+  if (code) {
+    const kind = classifyHuawei(res.status, code);
+    // An error object inside an HTTP 200 is an answer that cannot be trusted: retried like a server
+    // error, unless its code says throttling or refused credentials.
+    return { kind: res.status === 200 && kind === 'invalid' ? 'malformed' : kind, vendorCode: code, message: vendorMessage(b.error_msg ?? b.error?.message ?? b.error?.error_msg), ...rid };
+  }
   if (res.status !== 200) return { kind: classifyHuawei(res.status, undefined), vendorCode: `HTTP${res.status}`, message: vendorMessage(res.body), ...rid };
   return undefined;
 }
