@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     mode: { type: 'string', default: 'once' },
     'run-ms': { type: 'string', default: '90000' },
     json: { type: 'string' },
+    /** Collect one vendor module only (AFTER only): bench/calls.ts. */
+    vendor: { type: 'string' },
   },
 });
 const SIZES = args.sizes!.split(',').map(Number);
@@ -74,7 +76,7 @@ const VERSIONS: Version[] = [
   {
     name: 'after',
     cli: path.join(ROOT, 'dist', 'cli.js'),
-    config: (e, d, db, stateDir, influxUrl) => ({
+    config: (e, d, db, stateDir, influxUrl) => onlyVendor({
       ...common(db, stateDir, influxUrl),
       vendors: {
         aliyun: { enabled: true, endpoint: e.endpoints.aliyun, accessKeyId: CREDS.aliyun.id, accessKeySecret: CREDS.aliyun.secret, domains: d.aliyun, ratePerSec: rate(Object.keys(aliyunDefaults())) },
@@ -83,9 +85,14 @@ const VERSIONS: Version[] = [
         // Huawei CDN: the config refuses rates above the documented 15/s.
         huaweicdn: { enabled: true, endpoint: e.endpoints.huaweicdn, ak: CREDS.huawei.id, sk: CREDS.huawei.secret, domains: d.huaweicdn, ratePerSec: { ShowDomainStats: 15, ListDomains: 5 } },
       },
-    }),
+    }) as unknown,
   },
 ];
+
+function onlyVendor<T extends { vendors: Record<string, unknown> }>(c: T): T {
+  if (!args.vendor) return c;
+  return { ...c, vendors: { [args.vendor]: c.vendors[args.vendor] } };
+}
 
 function aliyunDefaults(): Record<string, number> {
   const d = JSON.parse(readFileSync(path.join(ROOT, 'config', 'default.json'), 'utf8')) as { vendors: { aliyun: { ratePerSec: Record<string, number> } } };
@@ -112,6 +119,11 @@ function minimumCalls(d: ReturnType<typeof splitDomains>, version: Version['name
       },
     }),
   );
+  if (args.vendor) {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { vendors: Record<string, { enabled: boolean }> };
+    for (const [k, v] of Object.entries(c.vendors)) v.enabled &&= k === args.vendor;
+    writeFileSync(file, JSON.stringify(c));
+  }
   const l = loadConfig({ files: [file], env: {}, readFile: (p) => readFileSync(p, 'utf8'), modules: MODULES });
   if (l.problems.length) throw new Error(l.problems.join('; '));
   let n = 0;
@@ -208,6 +220,9 @@ async function runCli(v: Version, cfg: string, extraFlags: string[], mode: strin
   return { exit, wallS, report, written, unchanged, calls, stderr };
 }
 
+{
+  console.log(`scale: ${new Date().toISOString()}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average at start ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; mode ${args.mode}, sizes ${SIZES.join(',')}, ${PASSES} passes`);
+}
 const influx = await startInfluxV1();
 const rows: PassRow[] = [];
 try {

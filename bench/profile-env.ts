@@ -1,3 +1,11 @@
+/**
+ * A standing environment for profiling by hand: InfluxDB 1.x and the four emulators (own process) with
+ * <size> domains, and /tmp/man/config.json pointing the collector at them (limits raised). Then e.g.
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/cli.js once --config /tmp/man/config.json
+ *   npx tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile
+ * Stop it with SIGTERM (kill <pid>): it stops the emulators and InfluxDB.
+ *   npx tsx bench/profile-env.ts 1000
+ */
 import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
