@@ -7,7 +7,7 @@
 import type { DomainState, Owed, OwedWindow } from '../ports.js';
 import { alignUp, type Window, type WindowRules } from '../kernel/time.js';
 import type { DomainPlan, PassMode } from './plan.js';
-import { tailKey, tailKeyTs } from './validate.js';
+import { tailKeyTs } from './validate.js';
 import { oldestServed } from './window.js';
 
 /** What a pass did for one domain so far. Built up as its windows are written; pure data. */
@@ -151,4 +151,3 @@ export function nextDomainState(input: {
   return { state: { finalEndSec: finalEnd, tail, owed, owedWindows, ...(lastError ? { lastError } : {}) }, gaps };
 }
 
-export { tailKey };

@@ -83,4 +83,3 @@ export class PacerRegistry {
   }
 }
 
-export { backoffDelay, type BackoffPolicy } from '../kernel/retry.js';

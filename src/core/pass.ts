@@ -5,9 +5,9 @@
  */
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { VENDOR_ERROR_POLICY, describeError, isKind, CollectorError, type VendorError } from '../kernel/errors.js';
+import { VENDOR_ERROR_POLICY, describeError, isKind, type VendorError } from '../kernel/errors.js';
 import { pointKey, type Point, type Sample } from '../kernel/schema.js';
-import { isoSeconds, type Window } from '../kernel/time.js';
+import { isoSeconds } from '../kernel/time.js';
 import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { CheckpointStore, DomainState, GapEntry, PassSummary, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
 import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
@@ -328,5 +328,3 @@ export function reportOnce(deps: Pick<PassDeps, 'reported' | 'report'>, log: Log
   deps.report(line);
 }
 
-export { CollectorError };
-export type { Window };

@@ -6,7 +6,7 @@
 import type { DomainState } from '../ports.js';
 import { alignDown, type Tier, type Window, type WindowRules } from '../kernel/time.js';
 import { tailKeyTs } from './validate.js';
-import { chunk, finalHorizon, planCollect, planRange } from './window.js';
+import { chunk, planCollect, planRange } from './window.js';
 
 export type PassMode = { readonly kind: 'collect' } | { readonly kind: 'range'; readonly fromSec: number; readonly toSec: number };
 
@@ -115,4 +115,3 @@ export function groupJobs(plans: readonly DomainPlan[], maxDomainsPerCall: numbe
   return jobs;
 }
 
-export { finalHorizon };
