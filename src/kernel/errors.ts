@@ -60,20 +60,20 @@ export type ErrorKind =
   | 'vendor'
   | 'stopped';
 
-export const ERROR_POLICY: Readonly<Record<ErrorKind, { readonly exitCode: 1 | 2; readonly stopsRun: boolean; readonly retryable: boolean }>> = {
-  usage: { exitCode: 2, stopsRun: true, retryable: false },
-  config: { exitCode: 2, stopsRun: true, retryable: false },
-  state: { exitCode: 2, stopsRun: true, retryable: false },
-  state_locked: { exitCode: 2, stopsRun: true, retryable: false },
-  sink_unreachable: { exitCode: 1, stopsRun: false, retryable: true },
-  sink_timeout: { exitCode: 1, stopsRun: false, retryable: true },
-  sink_server: { exitCode: 1, stopsRun: false, retryable: true },
+export const ERROR_POLICY: Readonly<Record<ErrorKind, { readonly exitCode: 1 | 2; readonly stopsRun: boolean }>> = {
+  usage: { exitCode: 2, stopsRun: true },
+  config: { exitCode: 2, stopsRun: true },
+  state: { exitCode: 2, stopsRun: true },
+  state_locked: { exitCode: 2, stopsRun: true },
+  sink_unreachable: { exitCode: 1, stopsRun: false },
+  sink_timeout: { exitCode: 1, stopsRun: false },
+  sink_server: { exitCode: 1, stopsRun: false },
   // Retrying cannot help: a refused credential or a missing database stops `run`.
-  sink_auth: { exitCode: 1, stopsRun: true, retryable: false },
-  sink_not_found: { exitCode: 1, stopsRun: true, retryable: false },
-  sink_refused: { exitCode: 1, stopsRun: false, retryable: false },
-  vendor: { exitCode: 1, stopsRun: false, retryable: true },
-  stopped: { exitCode: 1, stopsRun: false, retryable: true },
+  sink_auth: { exitCode: 1, stopsRun: true },
+  sink_not_found: { exitCode: 1, stopsRun: true },
+  sink_refused: { exitCode: 1, stopsRun: false },
+  vendor: { exitCode: 1, stopsRun: false },
+  stopped: { exitCode: 1, stopsRun: false },
 };
 
 export class CollectorError extends Error {
