@@ -216,9 +216,7 @@ describe('deploy/kubernetes', () => {
     expect(loaded.config.state.dir).toBe('/data');
   });
 
-  // src/config/load.ts applyEnv: SHARD_COUNT="3" stays a string (convict stored the env var before,
-  // and the number conversion looks at the stored value's type), so shard.count is refused. Same
-  // finding as test/integration/shard.test.ts.
+  // Env values are typed by the key's declared type (SHARD_COUNT="3" is the number 3).
   it('the ConfigMap loads with the whole pod env, SHARD_COUNT included', () => {
     const loaded = loadAsPod([]);
     expect(loaded.problems).toEqual([]);
