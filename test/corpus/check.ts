@@ -45,8 +45,8 @@ export function checkCase(c: Case, run: CaseRun): void {
   }
   if (e.owed !== undefined) {
     const n = owedIn(run.statusDoc, run.ctx.fromSec, run.ctx.toSec);
-    if (e.owed) expect(n, `${ctx}\nstatus:\n${run.status?.stdout}`).toBeGreaterThan(0);
-    else expect(n, `${ctx}\nstatus:\n${run.status?.stdout}`).toBe(0);
+    if (e.owed) expect(n, `${ctx}\nstatus (exit ${run.status?.code}):\n${run.status?.stdout}${run.status?.stderr}`).toBeGreaterThan(0);
+    else expect(n, `${ctx}\nstatus (exit ${run.status?.code}):\n${run.status?.stdout}${run.status?.stderr}`).toBe(0);
   }
   if (run.status && (e.owed !== undefined || e.statusExit !== undefined)) expect(run.status.code, `${ctx}\nstatus:\n${run.status.stdout}${run.status.stderr}`).toBe(e.statusExit ?? 0);
   if (e.followUp) {
