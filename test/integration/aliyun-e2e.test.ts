@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALIYUN_APIS } from '../../src/vendors/aliyun/index.js';
 import { AliyunEmulator } from '../emulators/aliyun.js';
 import { isoSec, runCli, tempConfig } from '../support/cli.js';
-import { createDatabase, influxPoints } from '../support/servers.js';
+import { createDatabase, influxPoints, vmExport } from '../support/servers.js';
 
 const A = { name: 'retail', ak: 'LTAI-e2e-retail', sk: 'e2e-secret-retail', domains: ['shared.example.com', 'r1.example.com'] };
 const B = { name: 'media', ak: 'LTAI-e2e-media', sk: 'e2e-secret-media', domains: ['shared.example.com', 'm1.example.com'] };
@@ -37,23 +37,8 @@ function expected(emu: AliyunEmulator, ak: string, domains: readonly string[], f
   return want;
 }
 
-async function vmByAccount(url: string, fromSec: number, toSec: number, want: number): Promise<Map<string, number[]>> {
-  await fetch(`${url}/internal/force_flush`);
-  let got = new Map<string, number[]>();
-  for (let i = 0; i < 50; i++) {
-    const res = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent('{__name__="cdn_origin_value",vendor="aliyun"}')}&start=${fromSec}&end=${toSec}`);
-    got = new Map();
-    for (const line of (await res.text()).split('\n').filter(Boolean)) {
-      const s = JSON.parse(line) as { metric: Record<string, string>; values: number[]; timestamps: number[] };
-      s.timestamps.forEach((t, j) => {
-        const k = `${s.metric.account}|${s.metric.domain}|${s.metric.metric}|${s.metric.interval}|${t / 1000}`;
-        got.set(k, [...(got.get(k) ?? []), s.values[j]!]);
-      });
-    }
-    if (got.size >= want) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return got;
+function vmByAccount(url: string, fromSec: number, toSec: number, want: number): Promise<Map<string, number[]>> {
+  return vmExport(url, 'cdn_origin', fromSec, toSec, want, { labels: 'vendor="aliyun"', key: (l, t) => `${l.account}|${l.domain}|${l.metric}|${l.interval}|${t}` });
 }
 
 describe('Alibaba end to end: two accounts, seven APIs', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TencentEmulator, type Area } from '../emulators/tencent.js';
 import { isoSec, runCli, tempConfig } from '../support/cli.js';
-import { createDatabase, influxQuery } from '../support/servers.js';
+import { createDatabase, influxQuery, vmExport } from '../support/servers.js';
 
 type Where = 'mainland' | 'overseas' | 'global';
 const A_DOMAINS = Array.from({ length: 32 }, (_, i) => ({ domain: `a${i}.example.com`, area: (['mainland', 'global', 'overseas'] as Where[])[i % 3]! }));
@@ -73,23 +73,8 @@ async function influxByAccountArea(url: string, db: string, from: number): Promi
   return m;
 }
 
-async function vmByAccountArea(url: string, measurement: string, from: number, to: number, want: number): Promise<Map<string, number[]>> {
-  await fetch(`${url}/internal/force_flush`);
-  let got = new Map<string, number[]>();
-  for (let i = 0; i < 50; i++) {
-    const res = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent(`{__name__="${measurement}_value"}`)}&start=${from}&end=${to}`);
-    got = new Map();
-    for (const line of (await res.text()).split('\n').filter(Boolean)) {
-      const s = JSON.parse(line) as { metric: Record<string, string>; values: number[]; timestamps: number[] };
-      s.timestamps.forEach((t, j) => {
-        const k = `${s.metric.account}|${s.metric.area}|${s.metric.domain}|${s.metric.metric}|${s.metric.interval}|${t / 1000}`;
-        got.set(k, [...(got.get(k) ?? []), s.values[j]!]);
-      });
-    }
-    if (got.size >= want) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return got;
+function vmByAccountArea(url: string, measurement: string, from: number, to: number, want: number): Promise<Map<string, number[]>> {
+  return vmExport(url, measurement, from, to, want, { key: (l, t) => `${l.account}|${l.area}|${l.domain}|${l.metric}|${l.interval}|${t}` });
 }
 
 /** stderr without the progress lines of `backfill`. */

@@ -125,19 +125,28 @@ export async function createDatabase(url: string, db: string): Promise<void> {
 
 /**
  * Reads back what VictoriaMetrics holds for `<measurement>_value` in [from, to] (epoch s), keyed
- * `domain|metric|interval|ts`, waiting until at least `want` samples are readable (new series show up
- * only after a flush).
+ * `domain|metric|interval|ts` unless `o.key` says otherwise (`o.labels` narrows the series, e.g.
+ * `vendor="aliyun"`), waiting until at least `want` samples are readable (new series show up only
+ * after a flush).
  */
-export async function vmExport(url: string, measurement: string, fromSec: number, toSec: number, want: number): Promise<Map<string, number[]>> {
+export async function vmExport(
+  url: string,
+  measurement: string,
+  fromSec: number,
+  toSec: number,
+  want: number,
+  o: { labels?: string; key?: (labels: Record<string, string>, tsSec: number) => string } = {},
+): Promise<Map<string, number[]>> {
+  const key = o.key ?? ((l, t) => `${l.domain}|${l.metric}|${l.interval}|${t}`);
   await fetch(`${url}/internal/force_flush`);
   let got = new Map<string, number[]>();
   for (let i = 0; i < 50; i++) {
-    const res = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent(`{__name__="${measurement}_value"}`)}&start=${fromSec}&end=${toSec}`);
+    const res = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent(`{__name__="${measurement}_value"${o.labels ? `,${o.labels}` : ''}}`)}&start=${fromSec}&end=${toSec}`);
     got = new Map();
     for (const line of (await res.text()).split('\n').filter(Boolean)) {
       const s = JSON.parse(line) as { metric: Record<string, string>; values: number[]; timestamps: number[] };
       s.timestamps.forEach((t, j) => {
-        const k = `${s.metric.domain}|${s.metric.metric}|${s.metric.interval}|${t / 1000}`;
+        const k = key(s.metric, t / 1000);
         got.set(k, [...(got.get(k) ?? []), s.values[j]!]);
       });
     }
