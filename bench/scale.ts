@@ -13,7 +13,7 @@
  * and span rules allow, and the state directory's size on disk.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +35,12 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     /** Collect one vendor module only (AFTER only): bench/calls.ts. */
     vendor: { type: 'string' },
+    /** Keep the last state directory here (bench/state-memory.ts reads it). */
+    keep: { type: 'string' },
+    /** Copy the collector's stdout here (e.g. with --node-flags=--trace-gc). */
+    'stdout-file': { type: 'string' },
+    /** Send SIGUSR2 this long after start (with --node-flags=--heapsnapshot-signal=SIGUSR2: a heap snapshot mid-pass). */
+    'signal-at-ms': { type: 'string' },
   },
 });
 const SIZES = args.sizes!.split(',').map(Number);
@@ -190,6 +196,7 @@ async function runCli(v: Version, cfg: string, extraFlags: string[], mode: strin
   let buf = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    if (args['stdout-file']) appendFileSync(args['stdout-file'], s);
     buf += s;
     let i: number;
     while ((i = buf.indexOf('\n')) >= 0) {
@@ -211,6 +218,7 @@ async function runCli(v: Version, cfg: string, extraFlags: string[], mode: strin
   child.stderr.setEncoding('utf8').on('data', (s: string) => {
     if (stderr.length < 4000) stderr += s;
   });
+  if (args['signal-at-ms']) setTimeout(() => child.kill('SIGUSR2'), Number(args['signal-at-ms'])).unref();
   let timer: NodeJS.Timeout | undefined;
   if (mode === 'run') timer = setTimeout(() => child.kill('SIGTERM'), Number(args['run-ms']));
   const exit = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
@@ -292,6 +300,7 @@ try {
           const c = await influxQuery(influx.url, db, 'SELECT count("value") FROM "cdn_origin"');
           console.log(`   ${v.name} ${size}: InfluxDB holds ${JSON.stringify(c[0]?.values[0]?.[1])} points`);
         }
+        if (args.keep) cpSync(stateDir, args.keep, { recursive: true });
         rmSync(dir, { recursive: true, force: true });
       }
     } finally {

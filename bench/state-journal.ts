@@ -6,6 +6,7 @@
 import { mkdtempSync, promises as fs, constants as fsc, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Tail } from '../src/kernel/tail.js';
 import type { DomainState, StreamRef, StreamState } from '../src/ports.js';
 import { FileCheckpointStore } from '../src/state/store.js';
 
@@ -32,10 +33,12 @@ function makeState(): StreamState {
 function advance(s: DomainState): void {
   const end = s.finalEndSec;
   s.finalEndSec = end + 300;
+  const tail = new Map(s.tail);
   for (const m of METRICS) {
-    s.tail.delete(`${m}|300|${end}`);
-    s.tail.set(`${m}|300|${end + TAIL_BUCKETS * 300}`, Math.round(Math.random() * 1e9) / 100);
+    tail.delete(`${m}|300|${end}`);
+    tail.set(`${m}|300|${end + TAIL_BUCKETS * 300}`, Math.round(Math.random() * 1e9) / 100);
   }
+  s.tail = Tail.from(tail);
 }
 
 /** The old store's save, verbatim in effect: whole state, one JSON document, tmp + fsync + rename + fsync dir. */

@@ -1,8 +1,10 @@
 /**
  * Write-path benchmark (issue 12 goal 3: the write path ≥ 0.9 × a raw POST of the same lines into
  * the same server). In one run, alternating the order each round:
- * - v1 into InfluxDB 1.x: raw `POST /write` of prebuilt line protocol vs InfluxSink (points → line
- *   protocol → batches of 5,000, each awaited, deadline and body cap on every request);
+ * - v1 into InfluxDB 1.x: raw `POST /write` of prebuilt line protocol vs InfluxSink.write of the
+ *   same points as the pass hands them over: encoded per call as answers arrive (sink.encode, timed
+ *   apart as "encode" since in a pass it overlaps the vendor calls), joined into batches of 5,000,
+ *   each awaited, deadline and body cap on every request;
  * - v2 into VictoriaMetrics (`/api/v2/write?org&bucket&precision=s`, `Authorization: Token`): raw vs
  *   InfluxSink vs the same lines through @influxdata/influxdb-client's transport (the path the
  *   contract names; see src/sink/target.ts for why the sink does not use it).
@@ -14,7 +16,7 @@ import os from 'node:os';
 import type { Point } from '../src/kernel/schema.js';
 import type { Clock } from '../src/ports.js';
 import { exchange } from '../src/sink/http.js';
-import { LineEncoder } from '../src/sink/line.js';
+import { EncodedLines, LineEncoder } from '../src/sink/line.js';
 import { connect } from '../src/sink/target.js';
 import { InfluxSink, type InfluxTarget } from '../src/sink/sink.js';
 import { createDatabase, startInfluxV1, startVictoriaMetrics } from '../test/support/servers.js';
@@ -64,13 +66,31 @@ async function raw(url: string, headers: Record<string, string>, batches: string
   return ms;
 }
 
-async function viaSink(target: InfluxTarget, points: Point[]): Promise<number> {
+/** Encoded as a pass does: one part per call (here one series of N/10,000 buckets). */
+function encodeParts(points: Point[]): EncodedLines[] {
+  const enc = new LineEncoder('cdn_origin');
+  const parts: EncodedLines[] = [];
+  const per = N / SERIES;
+  for (let i = 0; i < points.length; i += per) parts.push(enc.encode(points[i]!, points.slice(i, i + per)));
+  return parts;
+}
+
+async function viaSink(target: InfluxTarget, parts: EncodedLines[]): Promise<number> {
   const s = new InfluxSink(target, { measurement: 'cdn_origin', batchSize: BATCH, retryMaxMs: 30_000, requestDeadlineMs: 60_000 }, { clock });
   const t0 = performance.now();
-  const r = await s.write(points);
+  const r = await s.write(parts);
   const ms = performance.now() - t0;
   s.close();
-  if (r.written !== points.length) throw new Error(`wrote ${r.written} of ${points.length}`);
+  if (r.written !== N) throw new Error(`wrote ${r.written} of ${N}`);
+  return ms;
+}
+
+/** Encoding alone (sink.encode per call): in a pass it runs as each answer arrives. */
+async function encodeOnly(points: Point[]): Promise<number> {
+  const t0 = performance.now();
+  const parts = encodeParts(points);
+  const ms = performance.now() - t0;
+  if (parts.length !== SERIES) throw new Error('parts');
   return ms;
 }
 
@@ -92,14 +112,13 @@ async function viaSinkSend(target: InfluxTarget, batches: string[]): Promise<num
 }
 
 /** The same points through the official client's transport, encoded the same way, each batch awaited. */
-async function viaClient(url: string, points: Point[]): Promise<number> {
+async function viaClient(url: string, batches: string[]): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const client = new InfluxDB({ url, token: TOKEN, timeout: 60_000, transportOptions: { agent } });
-  const enc = new LineEncoder('cdn_origin');
   const path = `/api/v2/write?${new URLSearchParams({ org: 'org', bucket: 'cdn', precision: 's' })}`;
   const t0 = performance.now();
-  for (let i = 0; i < points.length; i += BATCH) {
-    await client.transport.request(path, enc.body(points, i, Math.min(points.length, i + BATCH)), { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, gzipThreshold: Number.MAX_SAFE_INTEGER });
+  for (const body of batches) {
+    await client.transport.request(path, body, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, gzipThreshold: Number.MAX_SAFE_INTEGER });
   }
   const ms = performance.now() - t0;
   agent.destroy();
@@ -120,9 +139,9 @@ async function timed(run: () => Promise<number>): Promise<{ ms: number; cpuUs: n
 const [influx, vm] = await Promise.all([startInfluxV1(), startVictoriaMetrics()]);
 try {
   const points = makePoints();
-  const enc = new LineEncoder('cdn_origin');
+  const parts = encodeParts(points);
   const batches: string[] = [];
-  for (let i = 0; i < N; i += BATCH) batches.push(enc.body(points, i, Math.min(N, i + BATCH)));
+  for (let i = 0; i < parts.length; i += BATCH / (N / SERIES)) batches.push(parts.slice(i, i + BATCH / (N / SERIES)).map((p) => p.text).join('\n'));
   const rows: Record<string, number | string>[] = [];
   const v2Target: InfluxTarget = { apiVersion: 2, url: vm.url, org: 'org', bucket: 'cdn', token: TOKEN };
   for (let round = 1; round <= ROUNDS; round++) {
@@ -131,14 +150,15 @@ try {
     // `v1 send` rewrites raw's points (same lines, same database): after raw in odd rounds, before it in even ones.
     const v1Runs: [string, () => Promise<number>][] = [
       ['v1 raw', () => raw(`${influx.url}/write?db=raw${round}&precision=s`, {}, batches)],
-      ['v1 sink', () => viaSink({ apiVersion: 1, url: influx.url, database: `sink${round}` }, points)],
+      ['v1 sink', () => viaSink({ apiVersion: 1, url: influx.url, database: `sink${round}` }, parts)],
+      ['encode', () => encodeOnly(points)],
       ['v1 send', () => viaSinkSend({ apiVersion: 1, url: influx.url, database: `raw${round}` }, batches)],
     ];
     const v2Runs: [string, () => Promise<number>][] = [
       ['v2 raw', () => raw(`${vm.url}/api/v2/write?org=org&bucket=cdn&precision=s`, { authorization: `Token ${TOKEN}` }, batches)],
-      ['v2 sink', () => viaSink(v2Target, points)],
+      ['v2 sink', () => viaSink(v2Target, parts)],
       ['v2 send', () => viaSinkSend(v2Target, batches)],
-      ['v2 client', () => viaClient(vm.url, points)],
+      ['v2 client', () => viaClient(vm.url, batches)],
     ];
     // Alternate the order so that no side always meets a warmer server.
     const order = [...(round % 2 ? v1Runs : v1Runs.reverse()), ...(round % 2 ? v2Runs : v2Runs.reverse())];
@@ -157,6 +177,7 @@ try {
   console.log(`  v1 InfluxDB 1.x: raw ${m('v1 raw')}, sink ${m('v1 sink')}: ratio ${ratio('v1 sink', 'v1 raw')} (target ≥ 0.90)`);
   console.log(`  v2 VictoriaMetrics: raw ${m('v2 raw')}, sink ${m('v2 sink')}: ratio ${ratio('v2 sink', 'v2 raw')} (target ≥ 0.90); influxdb-client transport ${m('v2 client')}: ratio ${ratio('v2 client', 'v2 raw')}`);
   const perRound = (a: string, b: string) => rows.map((r) => ((r[a] as number) / (r[b] as number)).toFixed(2)).join(' ');
+  console.log(`  encoding (sink.encode per call, in a pass as answers arrive): ${m('encode')} points/s, ${m('encode cpu µs/pt')} µs CPU per point`);
   console.log(`  the sink's request path alone with the prebuilt lines: v1 ${m('v1 send')} (ratio ${ratio('v1 send', 'v1 raw')}), v2 ${m('v2 send')} (ratio ${ratio('v2 send', 'v2 raw')})`);
   console.log(`  client-side CPU per point (µs, median): v1 raw ${m('v1 raw cpu µs/pt')}, v1 sink ${m('v1 sink cpu µs/pt')}, v2 raw ${m('v2 raw cpu µs/pt')}, v2 sink ${m('v2 sink cpu µs/pt')}, v1 send ${m('v1 send cpu µs/pt')}, v2 send ${m('v2 send cpu µs/pt')}, v2 client ${m('v2 client cpu µs/pt')}`);
   console.log(`  load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);

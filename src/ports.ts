@@ -3,7 +3,7 @@
  * sink/, state/ and status/, which import only these and the kernel; main.ts composes them.
  */
 import type { HttpRequest, HttpResponse } from './kernel/http.js';
-import type { Point } from './kernel/schema.js';
+import type { Point, Sample } from './kernel/schema.js';
 import type { Credentials } from './kernel/vendor.js';
 
 /** The only source of "now" for the collector. Tests pass a manual clock. */
@@ -39,12 +39,31 @@ export interface WriteResult {
   readonly refused: readonly RefusedPoint[];
 }
 
+/** Whose points: the same for every point of a stream's pass. */
+export interface PointOwner {
+  readonly vendor: string;
+  readonly account: string;
+  /** Tencent only: `mainland` | `overseas`. */
+  readonly area?: string;
+}
+
+/** Points encoded by a sink as soon as they are known; opaque to the core, written later. */
+export interface EncodedPoints {
+  readonly count: number;
+}
+
 export interface Sink {
   /**
-   * Resolves once InfluxDB acknowledged or refused every point; throws a CollectorError of a sink
-   * kind when it stays unreachable or refuses the credentials (nothing may then be committed).
+   * Encodes samples for writing, synchronously. The core calls it as each answer arrives, so that
+   * what waits for the write is one compact value per call rather than an object per point.
    */
-  write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult>;
+  encode(owner: PointOwner, samples: readonly Sample[]): EncodedPoints;
+  /**
+   * Writes what this sink encoded, in order (the last value of a point wins). Resolves once InfluxDB
+   * acknowledged or refused every point; throws a CollectorError of a sink kind when it stays
+   * unreachable or refuses the credentials (nothing may then be committed).
+   */
+  write(parts: readonly EncodedPoints[], signal?: AbortSignal): Promise<WriteResult>;
 }
 
 /** Which stream state: a vendor module, an account of it, one of its streams. */
@@ -72,12 +91,12 @@ export interface OwedWindow extends Owed {
 export interface DomainState {
   /** Every bucket that starts before this is final and written, owed, or in the gap ledger. Epoch s. */
   finalEndSec: number;
-  /** Values written for provisional buckets (key: metric|interval|tsSec), so unchanged ones are not rewritten. */
-  tail: Map<string, number>;
+  /** Values written for provisional buckets (key: metric|interval|tsSec), so unchanged ones are not rewritten: a kernel/tail.ts Tail. */
+  tail: ReadonlyMap<string, number>;
   /** Single buckets not written (key: metric|interval|tsSec): unusable values, points InfluxDB refused. */
-  owed: Map<string, Owed>;
+  owed: ReadonlyMap<string, Owed>;
   /** Windows whose call failed for good in a pass. */
-  owedWindows: OwedWindow[];
+  owedWindows: readonly OwedWindow[];
   /** The last problem seen for this domain, for `status`. */
   lastError?: { readonly atSec: number; readonly message: string };
 }

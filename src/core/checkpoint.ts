@@ -7,6 +7,7 @@
 import type { DomainState, Owed, OwedWindow } from '../ports.js';
 import { alignUp, type Window, type WindowRules } from '../kernel/time.js';
 import type { DomainPlan, PassMode } from './plan.js';
+import { NO_ENTRIES, NO_ITEMS, TailBuilder } from '../kernel/tail.js';
 import { tailKeyTs } from './validate.js';
 import { oldestServed } from './window.js';
 
@@ -16,8 +17,8 @@ export interface DomainProgress {
   doneInOrder: number;
   /** A main window could not be done (domain/account failure, stop, sink failure): the prefix ends. */
   blocked: boolean;
-  /** Values written (or found unchanged) in this pass, by tail key. */
-  readonly written: Map<string, number>;
+  /** Values written (or found unchanged) in this pass for buckets in the provisional tail. */
+  readonly written: TailBuilder;
   /** Windows fetched successfully in this pass (they clear owed entries inside them). */
   readonly fetched: Window[];
   /** Buckets that stay owed, with why. */
@@ -28,7 +29,7 @@ export interface DomainProgress {
 }
 
 export function newProgress(): DomainProgress {
-  return { doneInOrder: 0, blocked: false, written: new Map(), fetched: [], owed: new Map(), failed: [] };
+  return { doneInOrder: 0, blocked: false, written: new TailBuilder(), fetched: [], owed: new Map(), failed: [] };
 }
 
 export interface GapFinding {
@@ -87,9 +88,10 @@ export function nextDomainState(input: {
   }
 
   const keep = Math.max(finalEnd ?? -Infinity, horizonSec);
-  const tail = new Map<string, number>();
-  for (const [k, v] of prev?.tail ?? []) if (tailKeyTs(k) >= keep) tail.set(k, v);
-  for (const [k, v] of pr.written) if (tailKeyTs(k) >= keep) tail.set(k, v);
+  const merged = new TailBuilder();
+  if (prev) merged.addAll(prev.tail);
+  merged.addAll(pr.written);
+  const tail = merged.build(keep);
 
   const sinceOf = (old: Owed | undefined) => old?.sinceSec ?? nowSec;
   const owed = new Map<string, Owed>();
@@ -148,6 +150,6 @@ export function nextDomainState(input: {
     finalEnd = plan.plannedFromSec ?? plan.windows[0]?.fromSec;
     if (finalEnd === undefined) return { state: undefined, gaps };
   }
-  return { state: { finalEndSec: finalEnd, tail, owed, owedWindows, ...(lastError ? { lastError } : {}) }, gaps };
+  return { state: { finalEndSec: finalEnd, tail, owed: owed.size ? owed : NO_ENTRIES, owedWindows: owedWindows.length ? owedWindows : NO_ITEMS, ...(lastError ? { lastError } : {}) }, gaps };
 }
 

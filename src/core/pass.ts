@@ -6,10 +6,11 @@
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { VENDOR_ERROR_POLICY, describeError, isKind, type VendorError } from '../kernel/errors.js';
-import type { Point, Sample } from '../kernel/schema.js';
+import type { Sample } from '../kernel/schema.js';
+import { Tail, TailBuilder } from '../kernel/tail.js';
 import { isoSeconds } from '../kernel/time.js';
 import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
-import type { CheckpointStore, DomainState, GapEntry, PassSummary, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
+import type { CheckpointStore, DomainState, EncodedPoints, GapEntry, PassSummary, PointOwner, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
 import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
 import { newProgress, nextDomainState, type DomainProgress } from './checkpoint.js';
 import { groupJobs, planDomain, type DomainPlan, type PassMode } from './plan.js';
@@ -49,12 +50,28 @@ export class PassFailed extends Error {
   }
 }
 
+/**
+ * What a call leaves until its points are acknowledged. Memory (issue 12): the samples are encoded
+ * and dropped as the answer arrives, so what waits for the write is one string per call and the
+ * provisional values, not an object per point that would live across the I/O and be promoted.
+ */
 interface CallResult {
   readonly call: CallSpec;
   readonly refetch: boolean;
-  readonly samples?: Sample[];
+  /** Usable points whose value differs from the one written before. */
+  readonly encoded?: EncodedPoints;
+  /** Usable points equal to the value written before (not written again). */
+  readonly unchanged?: number;
+  /** Per domain, the provisional values fetched (written or unchanged): the tail once acknowledged. */
+  readonly provisional?: Map<string, TailBuilder>;
   readonly unusable?: { sample: Sample; reason: string }[];
   readonly error?: VendorError;
+}
+
+/** The value written before for a bucket of the provisional tail. */
+function tailValue(tail: ReadonlyMap<string, number>, s: Sample): number | undefined {
+  if (tail.size === 0) return undefined;
+  return tail instanceof Tail ? tail.valueAt(s.metric, s.intervalSec, s.tsSec) : tail.get(tailKey(s.metric, s.intervalSec, s.tsSec));
 }
 
 /**
@@ -91,7 +108,7 @@ export async function runPass(
     for (const [d, newest] of recovered) {
       const s = state.get(d);
       const from = Math.min(newest + g0, horizon);
-      if (s && from > s.finalEndSec) state.set(d, { ...s, finalEndSec: from, tail: new Map() });
+      if (s && from > s.finalEndSec) state.set(d, { ...s, finalEndSec: from, tail: Tail.EMPTY });
     }
   }
   // InfluxDB could not say where these domains' data ends: they wait for a later pass.
@@ -132,28 +149,19 @@ export async function runPass(
   const chunkSize = Math.max(32, settings.concurrency * 4);
   let writing: Promise<void> = Promise.resolve();
 
+  const owner: PointOwner = stream.area ? { vendor: adapter.vendor, account: adapter.account, area: stream.area } : { vendor: adapter.vendor, account: adapter.account };
+
   const writeAndCommit = async (results: CallResult[]): Promise<void> => {
-    // Calls of one chunk never answer for the same bucket (each domain's windows are disjoint, and
-    // checkSamples collapsed duplicates inside an answer), so samples become points as they are.
-    // Memory: every object here lives across the write's I/O; one object per point, not three.
-    const identity = stream.area ? { vendor: adapter.vendor, account: adapter.account, area: stream.area } : { vendor: adapter.vendor, account: adapter.account };
-    const toWrite: Point[] = [];
-    const unchanged: Point[] = [];
-    for (const r of results) {
-      for (const s of r.samples ?? []) {
-        const p = Object.assign(s as Sample & Partial<Point>, identity) as Point;
-        const tail = state.get(p.domain)?.tail;
-        const prev = tail?.size ? tail.get(tailKey(p.metric, p.intervalSec, p.tsSec)) : undefined;
-        (prev !== undefined && prev === p.value ? unchanged : toWrite).push(p);
-      }
-    }
-    const res = await deps.sink.write(toWrite, writeSignal);
+    const parts: EncodedPoints[] = [];
+    for (const r of results) if (r.encoded) parts.push(r.encoded);
+    const res = await deps.sink.write(parts, writeSignal);
     summary.written += res.written;
-    summary.unchanged += unchanged.length;
+    for (const r of results) summary.unchanged += r.unchanged ?? 0;
     summary.refused += res.refused.length;
     const refused = new Map<string, string>();
     for (const rp of res.refused) {
       refused.set(`${rp.point.domain}|${tailKey(rp.point.metric, rp.point.intervalSec, rp.point.tsSec)}`, rp.reason);
+      progress.get(rp.point.domain)?.owed.set(tailKey(rp.point.metric, rp.point.intervalSec, rp.point.tsSec), `refused by InfluxDB: ${rp.reason}`);
       reportOnce(deps, log, `${adapter.module} ${stream.api} ${rp.point.domain}: InfluxDB refused ${rp.point.metric} at ${isoSeconds(rp.point.tsSec)}: ${rp.reason}; fetched again later (account ${adapter.account})`);
     }
     if (res.refused.length) problems++;
@@ -178,23 +186,14 @@ export async function runPass(
       for (const u of r.unusable ?? []) {
         progress.get(u.sample.domain)!.owed.set(tailKey(u.sample.metric, u.sample.intervalSec, u.sample.tsSec), `unusable value ${u.reason}`);
       }
-    }
-    // Only the provisional tail is remembered: a bucket before the horizon is final once written,
-    // and the transition keeps nothing older than max(checkpoint, horizon) ≥ horizon. Keeping every
-    // written value until the pass ends would hold every point of the pass in memory.
-    const remember = (p: Point) => {
-      if (refused.size) {
-        const k = tailKey(p.metric, p.intervalSec, p.tsSec);
-        const why = refused.get(`${p.domain}|${k}`);
-        if (why !== undefined) {
-          progress.get(p.domain)!.owed.set(k, `refused by InfluxDB: ${why}`);
-          return;
-        }
+      // Only the provisional tail is remembered: a bucket before the horizon is final once written.
+      // A refused point is owed instead: its value was not written, so it must not look unchanged later.
+      for (const [d, b] of r.provisional ?? []) {
+        const written = progress.get(d)!.written;
+        if (!refused.size) written.addAll(b);
+        else b.each((m, g, ts, v) => refused.has(`${d}|${tailKey(m, g, ts)}`) || written.set(m, g, ts, v));
       }
-      if (p.tsSec >= horizon) progress.get(p.domain)!.written.set(tailKey(p.metric, p.intervalSec, p.tsSec), p.value);
-    };
-    for (const p of toWrite) remember(p);
-    for (const p of unchanged) remember(p);
+    }
     const changed = new Map<string, DomainState>();
     for (const d of touched) {
       const t = transition(d, false);
@@ -244,6 +243,28 @@ export async function runPass(
       return { call, refetch, error: out.error };
     }
     const { usable, unusable } = out.checked;
+    // Against the values written before: a bucket is fetched by one call per pass (a domain's
+    // windows are disjoint), so the tail read here is the one its write will update.
+    const toWrite: Sample[] = [];
+    let unchanged = 0;
+    let provisional: Map<string, TailBuilder> | undefined;
+    let lastDomain: string | undefined;
+    let tail: ReadonlyMap<string, number> = Tail.EMPTY;
+    let builder: TailBuilder | undefined;
+    for (const s of usable) {
+      if (s.domain !== lastDomain) {
+        lastDomain = s.domain;
+        tail = state.get(s.domain)?.tail ?? Tail.EMPTY;
+        builder = provisional?.get(s.domain);
+      }
+      if (tailValue(tail, s) === s.value) unchanged++;
+      else toWrite.push(s);
+      if (s.tsSec >= horizon) {
+        if (!builder) (provisional ??= new Map()).set(s.domain, (builder = new TailBuilder()));
+        builder.set(s.metric, s.intervalSec, s.tsSec, s.value);
+      }
+    }
+    const encoded = deps.sink.encode(owner, toWrite);
     if (unusable.length) {
       summary.unusable += unusable.length;
       problems++;
@@ -251,7 +272,7 @@ export async function runPass(
         reportOnce(deps, log, `${adapter.module} ${stream.api} ${u.sample.domain}: unusable value at ${isoSeconds(u.sample.tsSec)} ${u.sample.metric}: ${u.reason}; not written, fetched again later (account ${adapter.account})`);
       }
     }
-    return { call, refetch, samples: usable, unusable };
+    return { call, refetch, encoded, unchanged, ...(provisional ? { provisional } : {}), unusable };
   }
 
   // Domains a stop, a sink failure or an account failure kept from their windows keep their checkpoint.

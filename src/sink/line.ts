@@ -3,7 +3,8 @@
  * order (account, area, domain, interval, metric, vendor), the order InfluxDB sorts them into, so the
  * server does not re-sort every line.
  */
-import { FIELD_VALUE, TAG_ACCOUNT, TAG_AREA, TAG_DOMAIN, TAG_INTERVAL, TAG_METRIC, TAG_VENDOR, type Point } from '../kernel/schema.js';
+import { FIELD_VALUE, TAG_ACCOUNT, TAG_AREA, TAG_DOMAIN, TAG_INTERVAL, TAG_METRIC, TAG_VENDOR, type Point, type Sample } from '../kernel/schema.js';
+import type { EncodedPoints, PointOwner } from '../ports.js';
 
 export function escapeTag(v: string): string {
   return /[,= \\\n]/.test(v) ? v.replace(/[\\,= ]/g, (c) => `\\${c}`).replace(/\n/g, '\\n') : v;
@@ -22,77 +23,99 @@ export function formatFloat(v: number): string {
   return String(v);
 }
 
-function seriesPrefix(measurement: string, p: Point): string {
-  const area = p.area === undefined ? '' : `,${TAG_AREA}=${escapeTag(p.area)}`;
-  return `${measurement},${TAG_ACCOUNT}=${escapeTag(p.account)}${area},${TAG_DOMAIN}=${escapeTag(p.domain)},${TAG_INTERVAL}=${p.intervalSec},${TAG_METRIC}=${escapeTag(p.metric)},${TAG_VENDOR}=${escapeTag(p.vendor)} ${FIELD_VALUE}=`;
+/** Points of one owner, encoded as soon as a call's samples are known: one flat string, nothing else kept. */
+export class EncodedLines implements EncodedPoints {
+  constructor(
+    /** Line protocol, one line per point, joined by `\n`, no trailing newline. */
+    readonly text: string,
+    readonly count: number,
+  ) {}
 }
 
 /**
- * Encodes points, building the series part (measurement and tags) once per run of points of the
- * same series: a pass yields the buckets of a series together, so the previous point's series is
- * the usual hit. No cache of every series seen: one of ~90,000 keys held 46 MB in `run` (issue 12),
- * and bench/write-path.ts shows it bought nothing once the last series is remembered.
+ * Encodes samples of one owner (vendor, account, area). A pass yields the buckets of a series
+ * together, so the series part (measurement and tags) is rebuilt only when domain, metric or
+ * interval change from the previous sample. No cache of every series seen: one of ~90,000 keys held
+ * 46 MB in `run` (issue 12).
  */
 export class LineEncoder {
   readonly #measurement: string;
-  #last: Point | undefined;
-  #lastPrefix = '';
 
   constructor(measurement: string) {
     this.#measurement = escapeMeasurement(measurement);
   }
 
-  #prefix(p: Point): string {
-    const l = this.#last;
-    if (
-      l !== undefined &&
-      l.domain === p.domain &&
-      l.metric === p.metric &&
-      l.intervalSec === p.intervalSec &&
-      l.account === p.account &&
-      l.vendor === p.vendor &&
-      l.area === p.area
-    ) {
-      return this.#lastPrefix;
-    }
-    // Flattened once (the template's rope would otherwise keep its pieces alive).
-    const prefix = seriesPrefix(this.#measurement, p);
-    this.#last = p;
-    this.#lastPrefix = prefix;
-    return prefix;
-  }
-
-  line(p: Point): string {
-    return `${this.#prefix(p)}${formatFloat(p.value)} ${p.tsSec}`;
-  }
-
-  /** One request body: points [from, to), one line each, no trailing newline. */
-  body(points: readonly Point[], from: number, to: number): string {
-    // The hot loop of the write path: locals rather than fields, lines joined once rather than one
-    // growing string (bench/write-path.ts).
-    const lines = new Array<string>(to - from);
-    let l = this.#last;
-    let prefix = this.#lastPrefix;
-    for (let i = from; i < to; i++) {
-      const p = points[i]!;
-      if (l === undefined || l.domain !== p.domain || l.metric !== p.metric || l.intervalSec !== p.intervalSec || l.account !== p.account || l.vendor !== p.vendor || l.area !== p.area) {
-        prefix = seriesPrefix(this.#measurement, p);
-        l = p;
+  encode(owner: PointOwner, samples: readonly Sample[]): EncodedLines {
+    const n = samples.length;
+    if (n === 0) return new EncodedLines('', 0);
+    const head = `${this.#measurement},${TAG_ACCOUNT}=${escapeTag(owner.account)}${owner.area === undefined ? '' : `,${TAG_AREA}=${escapeTag(owner.area)}`},${TAG_DOMAIN}=`;
+    const vendor = `,${TAG_VENDOR}=${escapeTag(owner.vendor)} ${FIELD_VALUE}=`;
+    // The hot loop of the write path: one string per line, joined once (bench/write-path.ts).
+    const lines = new Array<string>(n);
+    let domain: string | undefined;
+    let metric: string | undefined;
+    let interval = -1;
+    let prefix = '';
+    for (let i = 0; i < n; i++) {
+      const s = samples[i]!;
+      if (s.domain !== domain || s.metric !== metric || s.intervalSec !== interval) {
+        domain = s.domain;
+        metric = s.metric;
+        interval = s.intervalSec;
+        prefix = `${head}${escapeTag(domain)},${TAG_INTERVAL}=${interval},${TAG_METRIC}=${escapeTag(metric)}${vendor}`;
       }
-      lines[i - from] = prefix + formatFloat(p.value) + ' ' + p.tsSec;
+      lines[i] = prefix + formatFloat(s.value) + ' ' + s.tsSec;
     }
-    this.#last = l;
-    this.#lastPrefix = prefix;
-    return lines.join('\n');
-  }
-
-  /** Forgets the remembered series (it holds the last point alive). */
-  reset(): void {
-    this.#last = undefined;
-    this.#lastPrefix = '';
+    return new EncodedLines(lines.join('\n'), n);
   }
 }
 
+/** One point's line (tests, messages). */
 export function toLine(measurement: string, p: Point): string {
-  return new LineEncoder(measurement).line(p);
+  return new LineEncoder(measurement).encode(p, [p]).text;
+}
+
+function unescape(v: string): string {
+  return v.includes('\\') ? v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)) : v;
+}
+
+/** Splits on `sep` where it is not escaped by a backslash. */
+function splitUnescaped(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === sep) {
+      out.push(s.slice(at, i));
+      at = i + 1;
+    }
+  }
+  out.push(s.slice(at));
+  return out;
+}
+
+/**
+ * The point a line of this encoder stands for (the sink names refused points by it), or undefined
+ * for a line this encoder did not write.
+ */
+export function decodeLine(line: string): Point | undefined {
+  const parts = splitUnescaped(line, ' ');
+  if (parts.length !== 3) return undefined;
+  const [series, field, ts] = parts as [string, string, string];
+  const tags = new Map<string, string>();
+  for (const kv of splitUnescaped(series, ',').slice(1)) {
+    const eq = splitUnescaped(kv, '=');
+    if (eq.length !== 2) return undefined;
+    tags.set(eq[0]!, unescape(eq[1]!));
+  }
+  const vendor = tags.get(TAG_VENDOR);
+  const account = tags.get(TAG_ACCOUNT);
+  const domain = tags.get(TAG_DOMAIN);
+  const metric = tags.get(TAG_METRIC);
+  const area = tags.get(TAG_AREA);
+  const intervalSec = Number(tags.get(TAG_INTERVAL));
+  const tsSec = Number(ts);
+  const value = field.startsWith(`${FIELD_VALUE}=`) ? Number(field.slice(FIELD_VALUE.length + 1)) : NaN;
+  if (vendor === undefined || account === undefined || domain === undefined || metric === undefined || !Number.isInteger(intervalSec) || !Number.isInteger(tsSec)) return undefined;
+  return { vendor, account, domain, metric, intervalSec, tsSec, value, ...(area === undefined ? {} : { area }) };
 }

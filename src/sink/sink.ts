@@ -1,22 +1,23 @@
 /**
  * The write path. Exactly one layer retries writes: this one (backoff from kernel/retry.ts, a
- * server's Retry-After honoured). Batches go one at a time, in order (the last value of a point
- * wins), each awaited; the next body is encoded while the current one travels.
+ * server's Retry-After honoured). Points are encoded when the core hands them over (encode), so a
+ * write only joins encoded parts into bodies of about batchSize lines; batches go one at a time, in
+ * order (the last value of a point wins), each awaited.
  *
  * A refusal is a failure, never a success: the points InfluxDB refused come back in
  * `WriteResult.refused` with the server's reason, and only acknowledged points count as written.
  *
  * Stopping: the caller's signal means "start no new request or retry". A request already sent is
  * never abandoned: it runs to its end (bounded by its deadline) so that what InfluxDB acknowledged
- * can be committed. Then write() throws a SinkStopped (kind `stopped`) that says which points were
+ * can be committed. Then write() throws a SinkStopped (kind `stopped`) that says how many points were
  * not sent; everything else was written or refused.
  */
 import { backoffDelay } from '../kernel/retry.js';
 import { CollectorError, type ErrorKind } from '../kernel/errors.js';
-import type { Point } from '../kernel/schema.js';
-import type { Clock, RefusedPoint, Sink, Telemetry, WriteResult } from '../ports.js';
+import type { Sample } from '../kernel/schema.js';
+import type { Clock, EncodedPoints, PointOwner, RefusedPoint, Sink, Telemetry, WriteResult } from '../ports.js';
 import { exchange, ExchangeError, oneLine, parseRetryAfterMs, type Exchange } from './http.js';
-import { LineEncoder } from './line.js';
+import { decodeLine, EncodedLines, LineEncoder } from './line.js';
 import { readRefusal } from './refusals.js';
 import { connect, type Connection, type InfluxTarget } from './target.js';
 
@@ -53,9 +54,9 @@ export class SinkStopped extends CollectorError {
     /** What InfluxDB acknowledged or refused before the stop. */
     readonly result: WriteResult,
     /** Points never sent (or whose request was not acknowledged): nothing is known of them. */
-    readonly unsent: readonly Point[],
+    readonly unsent: number,
   ) {
-    super('stopped', `influx: stopped before ${unsent.length} points were sent`);
+    super('stopped', `influx: stopped before ${unsent} points were sent`);
     this.name = 'SinkStopped';
   }
 }
@@ -67,8 +68,8 @@ type Answer = { kind: 'ok' } | { kind: 'refused'; status: number; ex: Exchange }
 interface Acc {
   written: number;
   readonly refused: RefusedPoint[];
-  /** 1 once a point is written or refused. */
-  readonly settled: Uint8Array;
+  /** Points written or refused so far. */
+  settled: number;
   /** Single points refused in a row by a 400 that named no line, and its reason. */
   blind: number;
   blindReason: string;
@@ -117,42 +118,64 @@ export class InfluxSink implements Sink {
     return this.#conn.label;
   }
 
-  async write(points: readonly Point[], signal?: AbortSignal): Promise<WriteResult> {
-    const acc: Acc = { written: 0, refused: [], settled: new Uint8Array(points.length), blind: 0, blindReason: '' };
-    const size = this.#batchSize;
+  encode(owner: PointOwner, samples: readonly Sample[]): EncodedLines {
+    return this.#encoder.encode(owner, samples);
+  }
+
+  async write(parts: readonly EncodedPoints[], signal?: AbortSignal): Promise<WriteResult> {
+    const acc: Acc = { written: 0, refused: [], settled: 0, blind: 0, blindReason: '' };
     try {
-      let next: string | undefined = points.length ? this.#encoder.body(points, 0, Math.min(size, points.length)) : undefined;
-      for (let i = 0; next !== undefined; i += size) {
-        const end = Math.min(points.length, i + size);
-        const sending = this.#batch(points, i, end, next, signal, acc);
-        // Awaited below; meanwhile a rejection must not count as unhandled.
-        sending.catch(() => {});
-        next = end < points.length ? await new Promise<string>((resolve) => setImmediate(() => resolve(this.#encoder.body(points, end, Math.min(points.length, end + size))))) : undefined;
-        await sending;
-      }
+      for (const b of this.#bodies(parts)) await this.#batch(b.body, b.count, signal, acc);
     } catch (err) {
       if (err === STOP) {
-        throw new SinkStopped(
-          { written: acc.written, refused: acc.refused },
-          points.filter((_, i) => acc.settled[i] === 0),
-        );
+        let all = 0;
+        for (const p of parts) all += p.count;
+        throw new SinkStopped({ written: acc.written, refused: acc.refused }, all - acc.settled);
       }
       throw err;
-    } finally {
-      this.#encoder.reset();
     }
     return { written: acc.written, refused: acc.refused };
   }
 
-  async #batch(points: readonly Point[], from: number, to: number, body: string, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
-    const a = await this.#post(body, to - from, signal);
+  /** Bodies of about batchSize lines: whole parts joined, a part larger than that cut at line ends. */
+  *#bodies(parts: readonly EncodedPoints[]): IterableIterator<{ body: string; count: number }> {
+    const size = this.#batchSize;
+    let texts: string[] = [];
+    let count = 0;
+    for (const p of parts) {
+      if (!(p instanceof EncodedLines)) throw new TypeError('InfluxSink.write: parts must come from its own encode()');
+      if (p.count === 0) continue;
+      if (count > 0 && count + p.count > size) {
+        yield { body: texts.join('\n'), count };
+        texts = [];
+        count = 0;
+      }
+      if (p.count <= size) {
+        texts.push(p.text);
+        count += p.count;
+        continue;
+      }
+      const lines = p.text.split('\n');
+      for (let i = 0; i < lines.length; i += size) {
+        const slice = lines.slice(i, i + size);
+        if (slice.length === size) yield { body: slice.join('\n'), count: size };
+        else {
+          texts = [slice.join('\n')];
+          count = slice.length;
+        }
+      }
+    }
+    if (count > 0) yield { body: texts.join('\n'), count };
+  }
+
+  async #batch(body: string, count: number, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
+    const a = await this.#post(body, count, signal);
     if (a.kind === 'ok') {
-      acc.written += to - from;
-      acc.settled.fill(1, from, to);
+      acc.written += count;
+      acc.settled += count;
       return;
     }
-    const idx = Array.from({ length: to - from }, (_, k) => from + k);
-    await this.#resolve(points, idx, body.split('\n'), a, signal, acc);
+    await this.#resolve(body.split('\n'), a, signal, acc);
   }
 
   /**
@@ -161,10 +184,13 @@ export class InfluxSink implements Sink {
    * stands alone (a binary search: about log2(n) requests per refused point). 413: halves until a
    * body fits; a single point still too large is refused.
    */
-  async #resolve(points: readonly Point[], idx: readonly number[], lines: readonly string[], first: Answer | undefined, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
+  async #resolve(lines: readonly string[], first: Answer | undefined, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
     const refuse = (k: number, reason: string) => {
-      acc.refused.push({ point: points[idx[k]!]!, reason });
-      acc.settled[idx[k]!] = 1;
+      const point = decodeLine(lines[k]!);
+      // Every line was written by this sink's encoder, so it decodes; a line that did not would be a bug here.
+      if (!point) throw new CollectorError('sink_server', `influx: cannot name the point of a refused line (${reason})`);
+      acc.refused.push({ point, reason });
+      acc.settled++;
     };
     if (first === undefined && acc.blind >= BLIND_LIMIT) {
       for (let k = 0; k < lines.length; k++) refuse(k, acc.blindReason);
@@ -173,13 +199,13 @@ export class InfluxSink implements Sink {
     const a = first ?? (await this.#post(lines.join('\n'), lines.length, signal));
     const halves = async () => {
       const mid = Math.ceil(lines.length / 2);
-      await this.#resolve(points, idx.slice(0, mid), lines.slice(0, mid), undefined, signal, acc);
-      await this.#resolve(points, idx.slice(mid), lines.slice(mid), undefined, signal, acc);
+      await this.#resolve(lines.slice(0, mid), undefined, signal, acc);
+      await this.#resolve(lines.slice(mid), undefined, signal, acc);
     };
     if (a.kind === 'ok') {
-      acc.written += idx.length;
+      acc.written += lines.length;
+      acc.settled += lines.length;
       acc.blind = 0;
-      for (const i of idx) acc.settled[i] = 1;
       return;
     }
     if (a.kind === 'too_large') {
@@ -192,17 +218,13 @@ export class InfluxSink implements Sink {
     if (r.all) {
       for (let k = 0; k < lines.length; k++) refuse(k, why(r.lines.get(k) ?? r.message));
     } else if (r.lines.size > 0) {
-      const restIdx: number[] = [];
-      const restLines: string[] = [];
+      const rest: string[] = [];
       for (let k = 0; k < lines.length; k++) {
         const reason = r.lines.get(k);
         if (reason !== undefined) refuse(k, why(reason));
-        else {
-          restIdx.push(idx[k]!);
-          restLines.push(lines[k]!);
-        }
+        else rest.push(lines[k]!);
       }
-      if (restLines.length) await this.#resolve(points, restIdx, restLines, undefined, signal, acc);
+      if (rest.length) await this.#resolve(rest, undefined, signal, acc);
     } else if (lines.length === 1) {
       acc.blindReason = why(r.message || 'refused without a reason');
       acc.blind++;

@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import { CollectorError } from '../kernel/errors.js';
+import { NO_ENTRIES, NO_ITEMS, Tail, TailBuilder } from '../kernel/tail.js';
 import { isoSeconds } from '../kernel/time.js';
 import type { DomainState, Owed, OwedWindow, StreamRef } from '../ports.js';
 
@@ -58,46 +59,23 @@ function num(n: number, what: string): string {
   return String(n);
 }
 
-/** Holes of up to this many buckets inside a run are written as nulls; a longer one starts a new run. */
-const MAX_HOLE = 3;
-
 /**
  * The tail as runs of one series on its grid: ["metric|intervalSec", firstBucketSec, [v, v, null, v]]
  * (null: no bucket). Keys repeat metric, interval and a ten-digit time per bucket; runs write them once.
  */
 function encodeTail(domain: string, tail: ReadonlyMap<string, number>): string {
-  const series = new Map<string, [number, number][]>();
-  for (const [k, v] of tail) {
-    const a = k.lastIndexOf('|');
-    const ts = Number(k.slice(a + 1));
-    if (!BUCKET_KEY.test(k)) throw new CollectorError('state', `state: refusing to record ${domain} tail key ${JSON.stringify(k)}, not metric|intervalSec|bucketSec (a collector bug)`);
-    num(v, `${domain} tail ${k}`);
-    const name = k.slice(0, a);
-    let list = series.get(name);
-    if (!list) series.set(name, (list = []));
-    list.push([ts, v]);
-  }
-  const runs: string[] = [];
-  for (const [name, list] of series) {
-    const g = Number(name.slice(name.lastIndexOf('|') + 1));
-    list.sort((x, y) => x[0] - y[0]);
-    let i = 0;
-    while (i < list.length) {
-      const first = list[i]![0];
-      const vals: string[] = [String(list[i]![1])];
-      let prev = first;
-      i++;
-      while (i < list.length) {
-        const [ts, v] = list[i]!;
-        const step = (ts - prev) / g;
-        if (!Number.isInteger(step) || step > MAX_HOLE + 1) break;
-        for (let h = 1; h < step; h++) vals.push('null');
-        vals.push(String(v));
-        prev = ts;
-        i++;
-      }
-      runs.push(`[${JSON.stringify(name)},${first},[${vals.join(',')}]]`);
+  if (!(tail instanceof Tail)) {
+    for (const [k, v] of tail) {
+      if (!BUCKET_KEY.test(k)) throw new CollectorError('state', `state: refusing to record ${domain} tail key ${JSON.stringify(k)}, not metric|intervalSec|bucketSec (a collector bug)`);
+      num(v, `${domain} tail ${k}`);
     }
+  }
+  const t = tail instanceof Tail ? tail : Tail.from(tail);
+  const runs: string[] = [];
+  for (const r of t.runs()) {
+    const name = `${r.metric}|${r.intervalSec}`;
+    if (!SERIES.test(name) || !Number.isInteger(r.firstSec)) throw new CollectorError('state', `state: refusing to record ${domain} tail series ${JSON.stringify(name)} at ${r.firstSec}, not metric|intervalSec on whole seconds (a collector bug)`);
+    runs.push(`[${JSON.stringify(name)},${r.firstSec},[${r.values.map((v) => (v === v ? num(v, `${domain} tail ${name}`) : 'null')).join(',')}]]`);
   }
   return `[${runs.join(',')}]`;
 }
@@ -219,7 +197,7 @@ export function readDomain(v: unknown, o: Origin, nowSec: number): [string, Doma
   if (typeof d !== 'string' || d === '') throw damaged(o, `domain is ${show(d)}, not a domain name`);
   const q = `domain ${JSON.stringify(d)}`;
   const finalEndSec = time(v.finalEndSec, o, `${q} finalEndSec`, nowSec);
-  const tail = new Map<string, number>();
+  const tail = new TailBuilder();
   for (const e of list(v.tail, o, `${q} tail`)) {
     if (!Array.isArray(e) || e.length !== 3 || !Array.isArray(e[2])) throw damaged(o, `${q} tail entry ${show(e)} is not ["metric|intervalSec", firstBucketSec, [values]]`);
     const name: unknown = e[0];
@@ -230,7 +208,7 @@ export function readDomain(v: unknown, o: Origin, nowSec: number): [string, Doma
       if (val === null) return;
       const k = `${name}|${first + i * g}`;
       if (typeof val !== 'number' || !Number.isFinite(val) || val < 0) throw damaged(o, `${q} tail ${k} is ${show(val)}, not a written value`);
-      tail.set(k, val);
+      tail.set(name.slice(0, name.lastIndexOf('|')), g, first + i * g, val);
     });
   }
   const owed = new Map<string, Owed>();
@@ -252,7 +230,7 @@ export function readDomain(v: unknown, o: Origin, nowSec: number): [string, Doma
     const w: OwedWindow = { fromSec, toSec, granularitySec: g, reason: text(e[4], o, `${q} owed window reason`), sinceSec: time(e[5], o, `${q} owed window sinceSec`, nowSec) };
     owedWindows.push(off === null ? w : { ...w, alignOffsetSec: off });
   }
-  const s: DomainState = { finalEndSec, tail, owed, owedWindows };
+  const s: DomainState = { finalEndSec, tail: tail.build(), owed: owed.size ? owed : NO_ENTRIES, owedWindows: owedWindows.length ? owedWindows : NO_ITEMS };
   if (v.lastError !== undefined) {
     const e = v.lastError;
     if (!Array.isArray(e) || e.length !== 2) throw damaged(o, `${q} lastError is ${show(e)}, not [atSec, message]`);

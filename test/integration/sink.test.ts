@@ -8,6 +8,7 @@ import type { Point } from '../../src/kernel/schema.js';
 import type { Clock } from '../../src/ports.js';
 import { InfluxRecovery } from '../../src/sink/recovery.js';
 import { InfluxSink } from '../../src/sink/sink.js';
+import { writePoints } from '../support/fakes.js';
 import { createDatabase, influxQuery } from '../support/servers.js';
 
 const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
@@ -30,7 +31,7 @@ describe('InfluxDB 1.x, for real', () => {
       p('b.example.com', 1e20, 1.5),
     ];
     const sink = new InfluxSink({ apiVersion: 1, url, database: 'sinkpartial' }, { measurement: 'cdn_origin', retryMaxMs: 5000 }, { clock });
-    const r = await sink.write(points);
+    const r = await writePoints(sink, points);
     sink.close();
     expect(r.written).toBe(7);
     expect(r.refused.map((x) => x.point)).toEqual(expect.arrayContaining(points.slice(7)));
@@ -46,7 +47,7 @@ describe('InfluxDB 1.x, for real', () => {
 
   it('a database that does not exist: sink_not_found', async () => {
     const sink = new InfluxSink({ apiVersion: 1, url, database: 'nosuchdb' }, { measurement: 'cdn_origin', retryMaxMs: 1000 }, { clock });
-    await expect(sink.write([p('a.example.com', 1_790_000_000, 1)])).rejects.toMatchObject({ kind: 'sink_not_found', message: expect.stringMatching(/HTTP 404: database not found: "?nosuchdb"?/) });
+    await expect(writePoints(sink, [p('a.example.com', 1_790_000_000, 1)])).rejects.toMatchObject({ kind: 'sink_not_found', message: expect.stringMatching(/HTTP 404: database not found: "?nosuchdb"?/) });
     sink.close();
   });
 
@@ -67,7 +68,7 @@ describe('InfluxDB 1.x, for real', () => {
       tc('d.example.com', now - 300),
     ];
     const sink = new InfluxSink({ apiVersion: 1, url, database: 'sinkrecover' }, { measurement: 'cdn_origin', retryMaxMs: 5000 }, { clock });
-    expect((await sink.write(points)).written).toBe(points.length);
+    expect((await writePoints(sink, points)).written).toBe(points.length);
     sink.close();
     const rec = new InfluxRecovery({ apiVersion: 1, url, database: 'sinkrecover' }, { measurement: 'cdn_origin' });
     const got = await rec.newestBuckets({ vendor: 'tencent', account: "o'brien \"team\"", area: 'mainland', intervalSec: 60, metrics: ['traffic_bytes', 'requests'], domains: ['a.example.com', 'b.example.com', 'c.example.com'], retentionSec: 30 * 86_400 });

@@ -10,6 +10,7 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...BROKEN],
+    setupFiles: ['test/support/equality.ts'],
     testTimeout: 10_000,
   },
 });

@@ -4,10 +4,10 @@ import { PacerRegistry } from '../../src/core/pacer.js';
 import type { PassDeps } from '../../src/core/pass.js';
 import { CollectorError } from '../../src/kernel/errors.js';
 import type { HttpRequest, HttpResponse } from '../../src/kernel/http.js';
-import type { Point } from '../../src/kernel/schema.js';
+import type { Point, Sample } from '../../src/kernel/schema.js';
 import type { AccountConfig, Credentials, VendorModule } from '../../src/kernel/vendor.js';
 import { isKeySpec } from '../../src/config/schema.js';
-import type { CheckpointStore, Clock, CredentialProvider, DomainState, GapEntry, HttpClient, SendOptions, Sink, StreamRef, StreamState, Telemetry, WriteResult } from '../../src/ports.js';
+import type { CheckpointStore, Clock, CredentialProvider, DomainState, EncodedPoints, GapEntry, HttpClient, PointOwner, SendOptions, Sink, StreamRef, StreamState, Telemetry, WriteResult } from '../../src/ports.js';
 import type { EmuRequest, EmuResponse } from '../emulators/common.js';
 
 /** Virtual time: sleeping advances the clock at once (abortable like the real one). */
@@ -78,7 +78,15 @@ export class MemorySink implements Sink {
     this.#refusals = [];
   }
 
-  async write(points: readonly Point[]): Promise<WriteResult> {
+  encode(owner: PointOwner, samples: readonly Sample[]): MemoryEncoded {
+    return new MemoryEncoded(samples.map((s) => ({ ...s, vendor: owner.vendor, account: owner.account, ...(owner.area === undefined ? {} : { area: owner.area }) })));
+  }
+
+  async write(parts: readonly EncodedPoints[]): Promise<WriteResult> {
+    const points = parts.flatMap((p) => {
+      if (!(p instanceof MemoryEncoded)) throw new TypeError('MemorySink.write: parts must come from its own encode()');
+      return p.points;
+    });
     if (this.failNext > 0) {
       this.failNext--;
       throw new CollectorError('sink_unreachable', 'influx: http://sink:8086 unreachable: connect ECONNREFUSED');
@@ -99,8 +107,32 @@ export class MemorySink implements Sink {
   }
 }
 
+class MemoryEncoded implements EncodedPoints {
+  constructor(readonly points: readonly Point[]) {}
+  get count(): number {
+    return this.points.length;
+  }
+}
+
+/** Writes points through a sink's encode and write, one encoded part per run of one owner (as a pass does per call). */
+export function writePoints(sink: Sink, points: readonly Point[], signal?: AbortSignal): Promise<WriteResult> {
+  const parts: EncodedPoints[] = [];
+  let run: Point[] = [];
+  const flush = () => {
+    if (run.length) parts.push(sink.encode(run[0]!, run));
+    run = [];
+  };
+  for (const p of points) {
+    const o = run[0];
+    if (o && (o.vendor !== p.vendor || o.account !== p.account || o.area !== p.area)) flush();
+    run.push(p);
+  }
+  flush();
+  return sink.write(parts, signal);
+}
+
 function cloneDomain(s: DomainState): DomainState {
-  return { finalEndSec: s.finalEndSec, tail: new Map(s.tail), owed: new Map(s.owed), owedWindows: s.owedWindows.map((w) => ({ ...w })), ...(s.lastError ? { lastError: { ...s.lastError } } : {}) };
+  return { finalEndSec: s.finalEndSec, tail: s.tail, owed: new Map(s.owed), owedWindows: s.owedWindows.map((w) => ({ ...w })), ...(s.lastError ? { lastError: { ...s.lastError } } : {}) };
 }
 
 /** A CheckpointStore in memory: commits merge the changed domains; the gap ledger is a list. */

@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { newProgress, nextDomainState, type DomainProgress } from '../../src/core/checkpoint.js';
 import type { DomainPlan, PassMode } from '../../src/core/plan.js';
 import { finalHorizon, type Window, type WindowRules } from '../../src/core/window.js';
+import { TailBuilder } from '../../src/kernel/tail.js';
+
+const built = (m: ReadonlyMap<string, number> | Iterable<readonly [string, number]>): TailBuilder => {
+  const b = new TailBuilder();
+  b.addAll(m instanceof Map ? m : new Map(m));
+  return b;
+};
 import type { DomainState, OwedWindow } from '../../src/ports.js';
 
 const DAY = 86_400;
@@ -70,9 +77,9 @@ describe('backfill: to the end of the range, never backwards, short of the horiz
 describe('the provisional tail', () => {
   it('keeps values at or after the new checkpoint (and the horizon), drops older ones; this pass wins', () => {
     const prev = state({ finalEndSec: H('09:50'), tail: new Map([[k('09:50'), 1], [k('09:55'), 2], [k('09:56'), 3]]) });
-    const t = run({ prev, plan: plan([w('09:50', '10:00')]), progress: progress({ doneInOrder: 1, written: new Map([[k('09:53'), 9], [k('09:54'), 10], [k('09:56'), 30]]) }) });
+    const t = run({ prev, plan: plan([w('09:50', '10:00')]), progress: progress({ doneInOrder: 1, written: built([[k('09:53'), 9], [k('09:54'), 10], [k('09:56'), 30]]) }) });
     expect(t.state?.finalEndSec).toBe(H('09:54'));
-    expect([...t.state!.tail]).toEqual([[k('09:55'), 2], [k('09:56'), 30], [k('09:54'), 10]]);
+    expect(t.state!.tail).toEqual(new Map([[k('09:55'), 2], [k('09:56'), 30], [k('09:54'), 10]]));
   });
 });
 

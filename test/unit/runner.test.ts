@@ -81,7 +81,7 @@ describe('passes', () => {
   it('a sink that refuses the credentials is fatal for run', async () => {
     const { deps, adapters } = twoAccounts();
     const { CollectorError } = await import('../../src/kernel/errors.js');
-    const runner = new Runner({ ...deps, sink: { write: async () => { throw new CollectorError('sink_auth', 'influx: http://x:8086 refused the credentials (401)'); } } }, settings, [adapters[0]!], opts);
+    const runner = new Runner({ ...deps, sink: { encode: (o, s) => new MemorySink().encode(o, s), write: async () => { throw new CollectorError('sink_auth', 'influx: http://x:8086 refused the credentials (401)'); } } }, settings, [adapters[0]!], opts);
     const r = await runner.runAll({ kind: 'collect' });
     expect(r.fatal).toMatchObject({ kind: 'sink_auth' });
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DomainState, StreamRef, StreamState } from '../../src/ports.js';
+import type { DomainState, Owed, OwedWindow, StreamRef, StreamState } from '../../src/ports.js';
 import { journalPath, snapshotPath } from '../../src/state/codec.js';
 import { FileCheckpointStore } from '../../src/state/store.js';
 
@@ -14,10 +14,12 @@ function domainState(i: number, version: number): DomainState {
   const base = NOW - 3600 + version * 300;
   const tail = new Map<string, number>();
   for (let b = 0; b < 3; b++) tail.set(`traffic_bytes|300|${base + b * 300}`, i * 1000 + version + b + 0.5);
-  const s: DomainState = { finalEndSec: base, tail, owed: new Map(), owedWindows: [] };
-  if (i % 3 === 0) s.owed.set(`requests|300|${base - 300}`, { reason: 'value "abc" is not a number', sinceSec: base });
-  if (i % 5 === 0) s.owedWindows.push({ fromSec: base - 3600, toSec: base - 1800, granularitySec: 300, reason: 'Throttling.User', sinceSec: base });
-  if (i % 7 === 0) s.owedWindows.push({ fromSec: base - 86400, toSec: base, granularitySec: 86400, alignOffsetSec: -28800, reason: 'timeout', sinceSec: base });
+  const owed = new Map<string, Owed>();
+  const owedWindows: OwedWindow[] = [];
+  const s: DomainState = { finalEndSec: base, tail, owed, owedWindows };
+  if (i % 3 === 0) owed.set(`requests|300|${base - 300}`, { reason: 'value "abc" is not a number', sinceSec: base });
+  if (i % 5 === 0) owedWindows.push({ fromSec: base - 3600, toSec: base - 1800, granularitySec: 300, reason: 'Throttling.User', sinceSec: base });
+  if (i % 7 === 0) owedWindows.push({ fromSec: base - 86400, toSec: base, granularitySec: 86400, alignOffsetSec: -28800, reason: 'timeout', sinceSec: base });
   if (i % 4 === 0) s.lastError = { atSec: base, message: `aliyun DescribeDomainSrcTrafficData d${i}.example.com: ServiceUnavailable` };
   return s;
 }
@@ -174,14 +176,14 @@ describe('FileCheckpointStore', () => {
   it('refuses a tail key the status and the loader could not read back', async () => {
     const store = new FileCheckpointStore(dir, deps());
     const bad = domainState(1, 1);
-    bad.tail.set('traffic_bytes:300:1', 1);
+    bad.tail = new Map([['traffic_bytes:300:1', 1]]);
     await expect(store.commit(ref, new Map([['a.com', bad]]))).rejects.toMatchObject({ kind: 'state', message: expect.stringContaining('not metric|intervalSec|bucketSec (a collector bug)') });
   });
 
   it('refuses to record a number that JSON cannot hold, instead of making the file unloadable', async () => {
     const store = new FileCheckpointStore(dir, deps());
     const bad = domainState(1, 1);
-    bad.tail.set('traffic_bytes|300|1799999700', Number.NaN);
+    bad.tail = new Map([['traffic_bytes|300|1799999700', Number.NaN]]);
     await expect(store.commit(ref, new Map([['a.com', bad]]))).rejects.toMatchObject({ kind: 'state', message: expect.stringMatching(/a\.com tail traffic_bytes\|300\|1799999700 = NaN/) });
   });
 });

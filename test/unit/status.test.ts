@@ -23,6 +23,7 @@ function setup(rateLimit = 10) {
   // The sink reports its state to telemetry as the real one does.
   const sink = {
     down: false,
+    encode: memory.encode.bind(memory),
     async write(points: Parameters<MemorySink['write']>[0]) {
       try {
         if (this.down) memory.failNext = 1;

@@ -9,6 +9,13 @@ import type { DomainPlan, PassMode } from '../../src/core/plan.js';
 import { tailKey } from '../../src/core/validate.js';
 import { chunk } from '../../src/core/window.js';
 import type { Window, WindowRules } from '../../src/kernel/time.js';
+import { TailBuilder } from '../../src/kernel/tail.js';
+
+const built = (m: ReadonlyMap<string, number> | Iterable<readonly [string, number]>): TailBuilder => {
+  const b = new TailBuilder();
+  b.addAll(m instanceof Map ? m : new Map(m));
+  return b;
+};
 import type { DomainState, Owed, OwedWindow } from '../../src/ports.js';
 
 const G = 300;
@@ -124,7 +131,7 @@ describe('provisional tail', () => {
       [tailKey(M, G, HORIZON - 2 * G), 3],
       [tailKey(M, G, HORIZON + G), 4],
     ]);
-    const out = step({ prev: state(HORIZON - 3 * G, { tail: prevTail }), plan: plan(NOW, NOW), progress: progress({ written }) });
+    const out = step({ prev: state(HORIZON - 3 * G, { tail: prevTail }), plan: plan(NOW, NOW), progress: progress({ written: built(written) }) });
     expect([...out.state!.tail]).toEqual([
       [tailKey(M, G, HORIZON), 2],
       [tailKey(M, G, HORIZON + G), 4],
@@ -137,13 +144,13 @@ describe('provisional tail', () => {
       [tailKey(M, G, HORIZON + G), 2],
     ]);
     const written = new Map([[tailKey(M, G, HORIZON + G), 5]]);
-    const out = step({ prev: state(HORIZON + G, { tail: prevTail }), plan: plan(NOW, NOW), progress: progress({ written }) });
+    const out = step({ prev: state(HORIZON + G, { tail: prevTail }), plan: plan(NOW, NOW), progress: progress({ written: built(written) }) });
     expect([...out.state!.tail]).toEqual([[tailKey(M, G, HORIZON + G), 5]]);
   });
 
   it('a tail alone keeps a domain without a checkpoint', () => {
     const p = plan(NOW - 600, NOW);
-    const out = step({ plan: { ...p, plannedFromSec: NOW - 600 }, progress: progress({ written: new Map([[tailKey(M, G, NOW - 600), 7]]) }) });
+    const out = step({ plan: { ...p, plannedFromSec: NOW - 600 }, progress: progress({ written: built([[tailKey(M, G, NOW - 600), 7]]) }) });
     expect(out.state?.tail.get(tailKey(M, G, NOW - 600))).toBe(7);
   });
 });
@@ -287,6 +294,6 @@ describe('edges of clearing owed windows', () => {
   });
 
   it('a fresh progress holds nothing', () => {
-    expect(newProgress()).toEqual({ doneInOrder: 0, blocked: false, written: new Map(), fetched: [], owed: new Map(), failed: [] });
+    expect(newProgress()).toEqual({ doneInOrder: 0, blocked: false, written: new TailBuilder(), fetched: [], owed: new Map(), failed: [] });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Point } from '../../src/kernel/schema.js';
-import { escapeMeasurement, escapeTag, formatFloat, LineEncoder, toLine } from '../../src/sink/line.js';
+import { decodeLine, escapeMeasurement, escapeTag, formatFloat, LineEncoder, toLine } from '../../src/sink/line.js';
 import { readRefusal } from '../../src/sink/refusals.js';
 
 const base: Point = { vendor: 'aliyun', account: 'default', domain: 'a.com', metric: 'traffic_bytes', intervalSec: 300, tsSec: 1_800_000_000, value: 1.5 };
@@ -43,41 +43,34 @@ describe('lines', () => {
     expect(toLine('m', { ...base, account: 'a=b', metric: 'status_2xx', vendor: 'v v' })).toBe('m,account=a\\=b,domain=a.com,interval=300,metric=status_2xx,vendor=v\\ v value=1.5 1800000000');
   });
 
-  it('a point of another series never reuses the previous series (each identity field counts)', () => {
+  it('a sample of another series never reuses the previous series prefix (domain, metric and interval each count)', () => {
     const variants: Point[] = [
       { ...base, domain: 'b.com' },
       { ...base, metric: 'requests' },
       { ...base, intervalSec: 60 },
-      { ...base, account: 'ops' },
-      { ...base, vendor: 'huawei' },
-      { ...base, area: 'mainland' },
     ];
     for (const v of variants) {
-      const viaLine = new LineEncoder('m');
-      viaLine.line(base);
-      expect(viaLine.line(v)).toBe(toLine('m', v));
-      const viaBody = new LineEncoder('m');
-      expect(viaBody.body([base, v, base], 0, 3).split('\n')).toEqual([toLine('m', base), toLine('m', v), toLine('m', base)]);
-      // remembered across calls: body then line, line then body
-      expect(viaBody.line(v)).toBe(toLine('m', v));
       const e = new LineEncoder('m');
-      e.line(base);
-      expect(e.body([v], 0, 1)).toBe(toLine('m', v));
-      e.body([base], 0, 1);
-      expect(e.line(v)).toBe(toLine('m', v));
+      expect(e.encode(base, [base, v, base]).text.split('\n')).toEqual([toLine('m', base), toLine('m', v), toLine('m', base)]);
     }
   });
 
-  it('the same series keeps its prefix with new values and times; reset forgets it', () => {
+  it('the owner (vendor, account, area) is written into every line; the count is the number of lines', () => {
     const e = new LineEncoder('m');
     const pts = [base, { ...base, tsSec: base.tsSec + 300, value: 2 }, { ...base, tsSec: base.tsSec + 600, value: 3e-7 }];
-    expect(e.body(pts, 1, 3)).toBe(`${toLine('m', pts[1]!)}\n${toLine('m', pts[2]!)}`);
-    expect(e.body(pts, 0, 0)).toBe('');
-    expect(e.line(pts[0]!)).toBe(toLine('m', base));
-    e.reset();
-    expect(e.line({ ...base, domain: 'c.com' })).toBe(toLine('m', { ...base, domain: 'c.com' }));
-    e.reset();
-    expect(e.body([{ ...base, domain: 'c.com' }], 0, 1)).toBe(toLine('m', { ...base, domain: 'c.com' }));
+    const owner = { vendor: 'tencent', account: 'ops', area: 'overseas' };
+    const out = e.encode(owner, pts);
+    expect(out.count).toBe(3);
+    expect(out.text.split('\n')).toEqual(pts.map((p) => toLine('m', { ...p, ...owner })));
+    expect(e.encode(owner, [])).toMatchObject({ text: '', count: 0 });
+  });
+
+  it('decodeLine reads back every field of a line, escapes included; a foreign line is undefined', () => {
+    const odd: Point = { ...base, vendor: 'v v', account: 'a=b,c', area: 'over seas', domain: 'd\\x', metric: 'status_2xx', value: 1e21 };
+    for (const p of [base, odd, { ...base, value: 0.1, tsSec: 1 }]) expect(decodeLine(toLine('m x', p))).toEqual(p);
+    expect(decodeLine('m value=1 1')).toBeUndefined();
+    expect(decodeLine('m,vendor=a,account=b,domain=c,metric=d,interval=x value=1 1')).toBeUndefined();
+    expect(decodeLine('not a line')).toBeUndefined();
   });
 });
 

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { NO_ENTRIES, NO_ITEMS, Tail, TailBuilder } from '../../src/kernel/tail.js';
+
+const T = 1_800_000_000;
+const k = (m: string, g: number, ts: number) => `${m}|${g}|${ts}`;
+
+describe('Tail', () => {
+  it('reads back every bucket it was built from, by key and by valueAt; nothing else', () => {
+    const entries: [string, number][] = [
+      [k('traffic_bytes', 300, T), 1.5],
+      [k('traffic_bytes', 300, T + 300), 0],
+      [k('traffic_bytes', 60, T), 7],
+      [k('status_404', 300, T + 600), 3],
+    ];
+    const t = Tail.from(entries);
+    expect(t.size).toBe(4);
+    for (const [key, v] of entries) {
+      expect(t.get(key)).toBe(v);
+      expect(t.has(key)).toBe(true);
+    }
+    expect(t.valueAt('traffic_bytes', 300, T + 300)).toBe(0);
+    expect(t.valueAt('traffic_bytes', 60, T)).toBe(7);
+    // other interval, other metric, off the grid, before and after the run
+    expect(t.valueAt('traffic_bytes', 60, T + 60)).toBeUndefined();
+    expect(t.valueAt('requests', 300, T)).toBeUndefined();
+    expect(t.valueAt('traffic_bytes', 300, T + 150)).toBeUndefined();
+    expect(t.valueAt('traffic_bytes', 300, T - 300)).toBeUndefined();
+    expect(t.valueAt('traffic_bytes', 300, T + 600)).toBeUndefined();
+    expect(t.get('not a key')).toBeUndefined();
+    expect(t.has(k('status_404', 300, T))).toBe(false);
+    expect(new Map(t)).toEqual(new Map(entries));
+    expect([...t.keys()].sort()).toEqual(entries.map(([x]) => x).sort());
+    expect([...t.values()].sort()).toEqual([0, 1.5, 3, 7]);
+    const seen: [string, number][] = [];
+    t.forEach((v, key, map) => {
+      expect(map).toBe(t);
+      seen.push([key, v]);
+    });
+    expect(new Map(seen)).toEqual(new Map(entries));
+  });
+
+  it('short holes stay inside a run (NaN, not a value); a long hole starts a new run', () => {
+    const t = Tail.from([
+      [k('m', 60, T), 1],
+      [k('m', 60, T + 4 * 60), 2], // 3 missing buckets: same run
+      [k('m', 60, T + 9 * 60), 3], // 4 missing: new run
+    ]);
+    expect([...t.runs()]).toEqual([
+      { metric: 'm', intervalSec: 60, firstSec: T, values: [1, NaN, NaN, NaN, 2] },
+      { metric: 'm', intervalSec: 60, firstSec: T + 9 * 60, values: [3] },
+    ]);
+    expect(t.size).toBe(3);
+    expect(t.valueAt('m', 60, T + 60)).toBeUndefined();
+    expect(t.valueAt('m', 60, T + 5 * 60)).toBeUndefined();
+    expect(t.valueAt('m', 60, T + 9 * 60)).toBe(3);
+    expect(Tail.fromRuns([...t.runs()])).toEqual(t);
+  });
+
+  it('since() keeps buckets at or after the time, and is the same tail when nothing is older', () => {
+    const t = Tail.from([
+      [k('m', 300, T), 1],
+      [k('m', 300, T + 300), 2],
+      [k('n', 300, T + 600), 3],
+    ]);
+    expect(t.since(T)).toBe(t);
+    expect(new Map(t.since(T + 300))).toEqual(new Map([[k('m', 300, T + 300), 2], [k('n', 300, T + 600), 3]]));
+    expect(t.since(T + 900).size).toBe(0);
+    expect(t.since(T + 900)).toBe(Tail.EMPTY);
+  });
+
+  it('EMPTY is empty and the shared empties hold nothing', () => {
+    expect(Tail.EMPTY.size).toBe(0);
+    expect([...Tail.EMPTY]).toEqual([]);
+    expect(NO_ENTRIES.size).toBe(0);
+    expect(NO_ITEMS).toHaveLength(0);
+    expect(Object.isFrozen(NO_ITEMS)).toBe(true);
+  });
+});
+
+describe('TailBuilder', () => {
+  it('the last value set for a bucket wins, whatever the order of buckets', () => {
+    const b = new TailBuilder();
+    b.set('m', 300, T + 600, 3);
+    b.set('m', 300, T, 1);
+    b.set('m', 300, T + 600, 4);
+    b.set('m', 300, T + 300, 2);
+    expect(b.size).toBe(4);
+    const t = b.build();
+    expect([...t.runs()]).toEqual([{ metric: 'm', intervalSec: 300, firstSec: T, values: [1, 2, 4] }]);
+    expect(t.size).toBe(3);
+  });
+
+  it('build(from) drops buckets before it; nothing left is EMPTY', () => {
+    const b = new TailBuilder();
+    b.set('m', 60, T, 1);
+    b.set('m', 60, T + 60, 2);
+    expect(new Map(b.build(T + 60))).toEqual(new Map([[k('m', 60, T + 60), 2]]));
+    expect(b.build(T + 120)).toBe(Tail.EMPTY);
+    expect(new TailBuilder().build()).toBe(Tail.EMPTY);
+  });
+
+  it('addAll takes a Tail, a Map or another builder; what is set after wins', () => {
+    const prev = Tail.from([[k('m', 60, T), 1], [k('m', 60, T + 60), 2]]);
+    const other = new TailBuilder();
+    other.set('n', 60, T, 5);
+    const b = new TailBuilder();
+    b.addAll(prev);
+    b.addAll(new Map([[k('m', 60, T + 120), 3]]));
+    b.addAll(other);
+    b.set('m', 60, T, 9);
+    expect(new Map(b.build())).toEqual(new Map([[k('m', 60, T), 9], [k('m', 60, T + 60), 2], [k('m', 60, T + 120), 3], [k('n', 60, T), 5]]));
+    expect(() => b.addAll(new Map([['bad', 1]]))).toThrow(/not metric\|intervalSec\|bucketSec/);
+    const each: string[] = [];
+    other.each((m, g, ts, v) => each.push(`${m} ${g} ${ts} ${v}`));
+    expect(each).toEqual([`n 60 ${T} 5`]);
+    expect([...other.entries()]).toEqual([[k('n', 60, T), 5]]);
+  });
+
+  it('a metric name with | in it still round-trips through keys', () => {
+    const t = Tail.from([[k('a|b', 60, T), 1]]);
+    expect(t.valueAt('a|b', 60, T)).toBe(1);
+    expect([...t.keys()]).toEqual([k('a|b', 60, T)]);
+  });
+});
