@@ -186,7 +186,9 @@ async function runCli(v: Version, cfg: string, extraFlags: string[], mode: strin
   const reportFile = path.join(os.tmpdir(), `scale-report-${process.pid}.json`);
   rmSync(reportFile, { force: true });
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...extraFlags, '--import', path.join(ROOT, 'bench', 'exit-report.mjs'), v.cli, mode, '--config', cfg], {
+  // As installed: the node flags of the CLI's shebang (`#!/usr/bin/env -S node --flag`) apply.
+  const shebang = /^#!\S*env -S node (.*)$/.exec(readFileSync(v.cli, 'utf8').split('\n', 1)[0]!)?.[1]?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...shebang, ...extraFlags, '--import', path.join(ROOT, 'bench', 'exit-report.mjs'), v.cli, mode, '--config', cfg], {
     env: { PATH: process.env.PATH ?? '', BENCH_REPORT: reportFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -22,4 +22,5 @@ case "${1:-run}" in
     fi
     ;;
 esac
-exec node /app/dist/cli.js "$@"
+# --max-semi-space-size: the young generation cap of dist/cli.js's shebang (src/cli.ts says why).
+exec node --max-semi-space-size=8 /app/dist/cli.js "$@"

@@ -149,6 +149,9 @@ export async function runPass(
   const chunkSize = Math.max(32, settings.concurrency * 4);
   let writing: Promise<void> = Promise.resolve();
 
+  // One copy of each metric name for the tails of every domain (adapters may build a string per sample).
+  const metricNames = new Map<string, string>();
+  const metricName = (m: string): string => metricNames.get(m) ?? (metricNames.set(m, m), m);
   const owner: PointOwner = stream.area ? { vendor: adapter.vendor, account: adapter.account, area: stream.area } : { vendor: adapter.vendor, account: adapter.account };
 
   const writeAndCommit = async (results: CallResult[]): Promise<void> => {
@@ -261,7 +264,7 @@ export async function runPass(
       else toWrite.push(s);
       if (s.tsSec >= horizon) {
         if (!builder) (provisional ??= new Map()).set(s.domain, (builder = new TailBuilder()));
-        builder.set(s.metric, s.intervalSec, s.tsSec, s.value);
+        builder.set(metricName(s.metric), s.intervalSec, s.tsSec, s.value);
       }
     }
     const encoded = deps.sink.encode(owner, toWrite);

@@ -191,10 +191,11 @@ function list(v: unknown, o: Origin, what: string): unknown[] {
 }
 
 /** A domain line, checked field by field: every value a number where a number belongs, no time in the future. */
-export function readDomain(v: unknown, o: Origin, nowSec: number): [string, DomainState] {
+export function readDomain(v: unknown, o: Origin, nowSec: number, intern: (s: string) => string = (s) => s): [string, DomainState] {
   if (!isObject(v)) throw damaged(o, `is ${show(v)}, not a domain record`);
-  const d = v.domain;
-  if (typeof d !== 'string' || d === '') throw damaged(o, `domain is ${show(d)}, not a domain name`);
+  const d0 = v.domain;
+  if (typeof d0 !== 'string' || d0 === '') throw damaged(o, `domain is ${show(d0)}, not a domain name`);
+  const d = intern(d0);
   const q = `domain ${JSON.stringify(d)}`;
   const finalEndSec = time(v.finalEndSec, o, `${q} finalEndSec`, nowSec);
   const tail = new TailBuilder();
@@ -204,11 +205,12 @@ export function readDomain(v: unknown, o: Origin, nowSec: number): [string, Doma
     if (typeof name !== 'string' || !SERIES.test(name)) throw damaged(o, `${q} tail series is ${show(name)}, not metric|intervalSec`);
     const g = Number(name.slice(name.lastIndexOf('|') + 1));
     const first = time(e[1], o, `${q} tail ${name} first bucket`, nowSec);
+    const metric = intern(name.slice(0, name.lastIndexOf('|')));
     (e[2] as unknown[]).forEach((val, i) => {
       if (val === null) return;
       const k = `${name}|${first + i * g}`;
       if (typeof val !== 'number' || !Number.isFinite(val) || val < 0) throw damaged(o, `${q} tail ${k} is ${show(val)}, not a written value`);
-      tail.set(name.slice(0, name.lastIndexOf('|')), g, first + i * g, val);
+      tail.set(metric, g, first + i * g, val);
     });
   }
   const owed = new Map<string, Owed>();

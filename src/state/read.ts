@@ -29,7 +29,11 @@ async function size(file: string): Promise<number | undefined> {
 }
 
 /** Reads and validates a stream's state. Throws CollectorError('state') with one line on any damage. */
-export async function readStream(dir: string, ref: StreamRef, nowSec: number): Promise<LoadedStream> {
+/**
+ * `intern` returns one copy of equal strings (domain and metric names): each stream holds every
+ * domain, and a string per domain per stream is most of a compact state (issue 12).
+ */
+export async function readStream(dir: string, ref: StreamRef, nowSec: number, intern: (s: string) => string = (s) => s): Promise<LoadedStream> {
   const snap = snapshotPath(dir, ref);
   const jour = journalPath(dir, ref);
   const [snapSize, jourSize] = await Promise.all([size(snap), size(jour)]);
@@ -51,7 +55,7 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number): P
         header = true;
         continue;
       }
-      const [d, s] = readDomain(v, o, nowSec);
+      const [d, s] = readDomain(v, o, nowSec, intern);
       if (domains.has(d)) throw damaged(o, `domain ${JSON.stringify(d)} appears twice`);
       domains.set(d, s);
     }
@@ -88,7 +92,7 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number): P
         header = h.gen === gen ? 'current' : 'stale';
         return;
       }
-      const [d, s] = readDomain(v, o, nowSec);
+      const [d, s] = readDomain(v, o, nowSec, intern);
       domains.set(d, s);
       journalRecords++;
     };

@@ -120,6 +120,14 @@ export class FileCheckpointStore implements CheckpointStore {
   readonly #chains = new Map<string, Promise<unknown>>();
   #bytesWritten = 0;
   #compactions = 0;
+  /** One copy of each domain and metric name across every stream loaded (streams repeat the domains). */
+  readonly #names = new Map<string, string>();
+  readonly #intern = (s: string): string => {
+    const had = this.#names.get(s);
+    if (had !== undefined) return had;
+    this.#names.set(s, s);
+    return s;
+  };
 
   constructor(dir: string, deps: FileCheckpointStoreDeps, opts: FileCheckpointStoreOptions = {}) {
     this.#dir = dir;
@@ -153,7 +161,7 @@ export class FileCheckpointStore implements CheckpointStore {
     const key = snapshotPath(this.#dir, ref);
     await this.#closeJournal(this.#open.get(key));
     this.#open.delete(key);
-    const s = await readStream(this.#dir, ref, this.#deps.nowSec());
+    const s = await readStream(this.#dir, ref, this.#deps.nowSec(), this.#intern);
     for (const n of s.notes) this.#deps.note?.(n);
     const o: Open = { gen: s.gen, snapshotBytes: s.snapshotBytes, journalBytes: 0, journalRecords: 0 };
     if (s.journalPresent) {
