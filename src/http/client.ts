@@ -67,7 +67,9 @@ export class AxiosHttpClient implements HttpClient {
       throw coded(e.message ?? String(err), e.cause?.code ?? e.code ?? 'NetworkError');
     } finally {
       opts.signal?.removeEventListener('abort', onOuter);
-      ctl.abort();
+      // Ends the deadline timer. A reason is given: abort() without one builds a DOMException with a
+      // stack trace on every call (1-2 % of the CPU of a pass).
+      ctl.abort('done');
       await deadline;
     }
   }

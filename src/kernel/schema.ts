@@ -55,7 +55,7 @@ export function unitOf(metric: string): Unit | undefined {
 export function unusableReason(metric: string, value: number): string | undefined {
   if (!Number.isFinite(value)) return 'is not a finite number';
   if (value < 0) return 'is negative';
-  if (unitOf(metric) === 'count per bucket' && !Number.isInteger(value)) return 'is not a whole count';
+  if (!Number.isInteger(value) && unitOf(metric) === 'count per bucket') return 'is not a whole count';
   return undefined;
 }
 

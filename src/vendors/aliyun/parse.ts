@@ -85,9 +85,11 @@ export function parseVendorTime(v: unknown): number | string {
 }
 
 /** A value as sent: JSON numbers and numeric strings are numbers (negative and fractional too); anything else NaN. */
+const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
 export function readValue(v: unknown): { value: number; raw?: string } {
   if (typeof v === 'number') return Number.isFinite(v) ? { value: v } : { value: Number.NaN, raw: String(v) };
-  if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) {
+  if (typeof v === 'string' && NUMERIC.test(v)) {
     const n = Number(v);
     if (Number.isFinite(n)) return { value: n };
   }
@@ -152,14 +154,17 @@ export function parseAliyunData(asked: Asked, res: HttpResponse): CallOutcome {
     if (ts >= dropFrom) continue;
     if (seen.has(ts)) return malformed(`${api}: TimeStamp ${String(r.TimeStamp)} appears twice`, requestId);
     seen.add(ts);
-    const at = { domain, intervalSec: w.granularitySec, tsSec: ts };
+    // One object literal of one shape per sample (no spreads): the hot loop of a pass.
     if (info.shape.kind === 'series') {
-      for (const [field, metric] of info.shape.fields) samples.push({ ...at, metric, ...readValue(r[field]) });
+      for (const [field, metric] of info.shape.fields) {
+        const v = readValue(r[field]);
+        samples.push({ domain, metric, intervalSec: w.granularitySec, tsSec: ts, value: v.value, raw: v.raw });
+      }
       continue;
     }
     const codes = readCodes(r.Value, info.shape.list);
     if (typeof codes === 'string') return malformed(`${api}: ${String(r.TimeStamp)} ${codes}`, requestId);
-    samples.push(...codes.map((c) => ({ ...at, ...c })));
+    for (const c of codes) samples.push({ domain, metric: c.metric, intervalSec: w.granularitySec, tsSec: ts, value: c.value, raw: c.raw });
   }
   return { ok: true, samples };
 }
