@@ -207,6 +207,23 @@ describe('a pass of the 1-minute traffic API', () => {
     expect(store.domain(ref, 'b.example.com')!.owed.size).toBe(0);
   });
 
+  it('a refused point of the provisional tail is owed, not remembered as written: the next pass writes it even when unchanged', async () => {
+    const { pass, sink, store, ref, clock } = aliyun();
+    const ts = H('09:58');
+    sink.refuse((p) => p.domain === 'b.example.com' && p.tsSec === ts, 'partial write: points beyond retention policy');
+    await failedWith(pass());
+    const st = store.domain(ref, 'b.example.com')!;
+    expect(st.tail.has(tailKey('traffic_bytes', 60, ts))).toBe(false);
+    expect(st.tail.has(tailKey('traffic_bytes', 60, H('09:57')))).toBe(true);
+    expect(st.owed.get(tailKey('traffic_bytes', 60, ts))?.reason).toMatch(/^refused by InfluxDB: partial write/);
+    expect(sink.points.has(`aliyun|default||b.example.com|traffic_bytes|60|${ts}`)).toBe(false);
+    sink.clearRefusals();
+    clock.advance(1000);
+    await pass();
+    expect(sink.points.has(`aliyun|default||b.example.com|traffic_bytes|60|${ts}`)).toBe(true);
+    expect(store.domain(ref, 'b.example.com')!.tail.has(tailKey('traffic_bytes', 60, ts))).toBe(true);
+  });
+
   it('throttled calls are retried with backoff and paced: nothing is lost', async () => {
     const { pass, emu, sink } = aliyun({ rateLimits: { [API]: 1 }, ratePerSec: { [API]: 5 } });
     const s = await pass({ ...settings, retry: { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 5000 } });
