@@ -58,6 +58,13 @@ describe('3.x JSON', () => {
     const r = readRefusal(JSON.stringify({ error: 'partial write of line protocol occurred', data: null }), lines(2));
     expect(r.lines.size).toBe(0);
     expect(r.message).toBe('partial write of line protocol occurred');
+    // The error text is read as text (its own newlines and quotes), not as the JSON that carried it.
+    const sent = ['m,domain=a.com msg="x" 1', 'm,domain=b.com msg="y" 1', 'm value=1 1'];
+    const two = readRefusal(JSON.stringify({ error: `unable to parse '${sent[0]}': bad string\nunable to parse '${sent[1]}': bad too`, data: null }), sent);
+    expect([...two.lines]).toEqual([
+      [0, 'bad string'],
+      [1, 'bad too'],
+    ]);
   });
 
   it('a 2.x message is read when there is no error field', () => {
