@@ -100,6 +100,7 @@ describe('scrub', () => {
   });
   it('an ACS3 Authorization value goes whole', () => {
     expect(scrub('got ACS3-HMAC-SHA256 Credential=LTAIx,SignedHeaders=host,Signature=ff00 end')).toBe('got ACS3-HMAC-SHA256 *** end');
+    expect(scrub('got ACS3-HMAC-SHA256  x,y end')).toBe('got ACS3-HMAC-SHA256 *** end');
   });
   it('one line, at most 200 characters (199 and an ellipsis)', () => {
     expect(scrub('  a\n\tb  ')).toBe('a b');
@@ -132,6 +133,9 @@ describe('parseVendorTime: UTC with its zone', () => {
     ['2026-11-20T10:00:00+0800', 'TimeStamp "2026-11-20T10:00:00+0800" is not a time'],
     ['2026-11-20T10:00:00 ', 'TimeStamp "2026-11-20T10:00:00 " is not a time'],
     [undefined, 'TimeStamp undefined is not a time'],
+    [['2026-11-20T10:00:00Z'], 'TimeStamp ["2026-11-20T10:00:00Z"] is not a time'],
+    ['x2026-11-20 10:00:00', 'TimeStamp "x2026-11-20 10:00:00" is not a time'],
+    ['0099-01-01T00:00:00Z', 'TimeStamp 0099-01-01T00:00:00Z is not a calendar time'],
     [null, 'TimeStamp null is not a time'],
   ] as const)('%j is refused: %s', (v, why) => expect(parseVendorTime(v)).toBe(why));
 });
@@ -143,6 +147,8 @@ describe('readValue: numbers and numeric strings as sent, anything else NaN with
     ['-3.5', -3.5],
     ['+7', 7],
     ['.5', 0.5],
+    ['.25', 0.25],
+    ['2e10', 2e10],
     ['12.25', 12.25],
     ['1e3', 1000],
     ['1.5E+2', 150],
@@ -156,6 +162,8 @@ describe('readValue: numbers and numeric strings as sent, anything else NaN with
     ['1,000', '"1,000"'],
     ['12abc', '"12abc"'],
     ['x12', '"x12"'],
+    ['0x10', '"0x10"'],
+    [' ', '" "'],
     ['1e999', '"1e999"'],
     ['NaN', '"NaN"'],
     [null, 'null'],
@@ -310,6 +318,7 @@ describe('status codes (SrcHttpCode: HttpCodeData.UsageData[].Value.CodeProporti
     expect(byMetric(codes([{ Code: 'x200', Count: '1' }]))).toContain('status code "x200" is not an HTTP status code');
     expect(byMetric(codes([{ Count: '1' }]))).toContain('status code undefined is not an HTTP status code');
     expect(byMetric(codes([{ Code: '200', Count: '1' }, { Code: 200, Count: '1' }]))).toBe('DescribeDomainSrcHttpCodeData: 2026-11-20T10:00:00Z status code 200 is listed twice');
+    expect(byMetric(codes(['200']))).toBe('DescribeDomainSrcHttpCodeData: 2026-11-20T10:00:00Z a CodeProportionData entry is not an object');
     expect(byMetric(codes([null]))).toBe('DescribeDomainSrcHttpCodeData: 2026-11-20T10:00:00Z a CodeProportionData entry is not an object');
   });
 
