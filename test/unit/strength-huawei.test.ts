@@ -39,6 +39,12 @@ describe('requests', () => {
     expect(r.headers['x-security-token']).toBe('tok');
     expect(r.headers.authorization).toContain('SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token,');
   });
+  it('several domains would be sent comma-separated (the parser then refuses the merged series)', () => {
+    const u = new URL(trafficRequest('stats/traffic/detail', 'https://live.test', call(['a.com', 'b.com']), ctx({ ak: 'AK', sk: 'SK', projectId: 'p' })).url);
+    expect(u.searchParams.get('play_domains')).toBe('a.com,b.com');
+    const u1 = new URL(trafficRequest('stream/traffic', 'https://live.test', call(['a.com', 'b.com']), ctx({ ak: 'AK', sk: 'SK', projectId: 'p' })).url);
+    expect(u1.searchParams.get('domain')).toBe('a.com,b.com');
+  });
   it('the project path encodes the project id', () => {
     expect(projectPath('v1', 'a/b', 'domain')).toBe('/v1/a%2Fb/domain');
   });
@@ -81,6 +87,7 @@ describe('error answers', () => {
     });
     expect(v2({ error: { error_code: 'APIGW.0308', error_msg: 'throttled' } }, undefined, 429)).toEqual({ ok: false, error: { kind: 'throttled', vendorCode: 'APIGW.0308', message: 'throttled' } });
     expect(v2({ error_code: 'X', request_id: 'b-2' }, undefined, 400, { 'x-request-id': 'h-2' })).toMatchObject({ error: { requestId: 'h-2', message: '' } });
+    expect(v2({ error_code: 'X', request_id: 5 }, undefined, 400)).toEqual({ ok: false, error: { kind: 'invalid', vendorCode: 'X', message: '' } });
   });
   it('an error object in a 200 is malformed under its own code, unless throttling or credentials', () => {
     expect(v2({ error_code: 'LIVE.100011009', error_msg: 'internal' })).toEqual({ ok: false, error: { kind: 'malformed', vendorCode: 'LIVE.100011009', message: 'internal' } });
@@ -159,5 +166,6 @@ describe('ShowDomain discovery', () => {
     expect(m({ domain_info: 'x' })).toBe('domain_info is not a list (string)');
     expect(m({ domain_info: [{ domain: '', domain_type: 'pull', status: 'on' }] })).toBe('a domain without its name');
     expect(m({ domain_info: [null] })).toBe('a domain without its name');
+    expect(m({ domain_info: [{ domain: 5, domain_type: 'pull', status: 'on' }] })).toBe('a domain without its name');
   });
 });

@@ -255,6 +255,7 @@ describe('DescribeDomains pages', () => {
     expect(m(page([], 'many'))).toEqual(['malformed', 'Response.TotalNumber is not a number', 'R-D']);
     expect(m(page([{ Domain: '' }], 1))).toEqual(['malformed', 'a domain without its Domain name', 'R-D']);
     expect(m(page([null], 1))).toEqual(['malformed', 'a domain without its Domain name', 'R-D']);
+    expect(m(page([{ Domain: 5, Status: 'online' }], 1))).toEqual(['malformed', 'a domain without its Domain name', 'R-D']);
     expect(m(res({ Response: { Error: { Code: 'RequestLimitExceeded' }, RequestId: 'R-L' } }))).toEqual(['throttled', '', 'R-L']);
   });
 });
