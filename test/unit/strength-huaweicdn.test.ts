@@ -55,6 +55,7 @@ describe('error objects and classification', () => {
     expect(errorObject({ error: { code: 'CDN.0001', message: 'bad' } })).toEqual({ code: 'CDN.0001', message: 'bad' });
     expect(errorObject({ error_code: 'APIGW.0308', error_msg: 'flow', request_id: 'g-1' })).toEqual({ code: 'APIGW.0308', message: 'flow', requestId: 'g-1' });
     expect(errorObject({ error: {} })).toEqual({ code: 'Unknown', message: '' });
+    expect(errorObject({ error_code: 5, error_msg: 'm', request_id: 7 })).toEqual({ code: 'Unknown', message: 'm' });
     expect(errorObject({ error_msg: 'only text' })).toEqual({ code: 'Unknown', message: 'only text' });
     expect(errorObject({ error_code: '' , error_msg: 5 })).toEqual({ code: 'Unknown', message: '' });
     for (const b of [undefined, null, 'x', 3, [], { result: {} }, { error: 'x' }, { error: [] }, { request_id: 'r' }]) expect(errorObject(b)).toBeUndefined();
@@ -100,6 +101,8 @@ describe('ShowDomainStats answers', () => {
   it('values that are not numbers: NaN with the raw JSON', () => {
     const out = ok({ result: { 'a.com': { bs_flux: ['x', null, true] } } });
     expect(out.ok && out.samples.map((s) => [s.value, s.raw])).toEqual([[Number.NaN, '"x"'], [Number.NaN, 'null'], [Number.NaN, 'true']]);
+    const good = ok({ result: { 'a.com': { bs_flux: [1, '2', -3] } } });
+    expect(good.ok && good.samples.map((s) => Object.hasOwn(s, 'raw'))).toEqual([false, false, false]);
   });
   it('a domain left out: zero for as many buckets as the others hold, or the whole window when none is there', () => {
     const two = ok({ result: { 'a.com': { bs_flux: [7, 8] } } }, call(['a.com', 'b.com'], T0, T0 + 900, T0 + 600));
@@ -137,6 +140,8 @@ describe('ShowDomainStats answers', () => {
     expect(msg(ok({ result: { bs_flux: [1, 2, 3] } }))).toBe('result holds a merged series (bs_flux), not one per domain');
     expect(msg(ok({ result: { 'a.com': [1] } }))).toBe('result.a.com is not an object');
     expect(msg(ok({ result: { 'a.com': null } }))).toBe('result.a.com is not an object');
+    expect(msg(ok({ result: { 'a.com': 5 } }))).toBe('result.a.com is not an object');
+    expect(msg(ok({ result: { 'a.com': 'xy' } }))).toBe('result.a.com is not an object');
     expect(msg(ok({ result: { 'a.com': { bs_flux: [1, 2, 3], bs_bw: [1, 2, 3] } } }))).toBe('result.a.com holds bs_bw, which was not asked');
     expect(msg(ok({ result: { 'a.com': {} } }))).toBe('result.a.com.bs_flux is missing');
     expect(msg(ok({ result: { 'a.com': { bs_flux: {} } } }))).toBe('result.a.com.bs_flux is not a list');
@@ -145,6 +150,7 @@ describe('ShowDomainStats answers', () => {
     expect(ok('<html>', undefined, undefined, { 'x-request-id': 'r-1' })).toEqual({ ok: false, error: { kind: 'malformed', vendorCode: 'Malformed', message: 'the answer is not JSON (6 bytes)', requestId: 'r-1' } });
     expect(msg(ok('[]'))).toBe('the answer is not a JSON object');
     expect(msg(ok('null'))).toBe('the answer is not a JSON object');
+    expect(msg(ok('3'))).toBe('the answer is not a JSON object');
     expect(parseStats(call(['a.com']), ['bs_flux'], res({ error_code: 'APIGW.0308' }, 429))).toMatchObject({ ok: false, error: { kind: 'throttled', vendorCode: 'APIGW.0308' } });
   });
   it('an error object in a 200: known codes classified (with the body request id as fallback), unknown ones malformed', () => {
@@ -178,6 +184,10 @@ describe('ListDomains pages', () => {
     };
     expect(m(res('oops', 200, { 'x-request-id': 'r' }))).toEqual(['malformed', 'Malformed', 'the domain list is not JSON (4 bytes)', 'r']);
     expect(m(res('[]'))).toEqual(['malformed', 'Malformed', 'the domain list is not an object', undefined]);
+    expect(m(res('null'))).toEqual(['malformed', 'Malformed', 'the domain list is not an object', undefined]);
+    expect(m(res('3'))).toEqual(['malformed', 'Malformed', 'the domain list is not an object', undefined]);
+    expect(m(res({ total: 1, domains: [{ domain_name: 5, domain_status: 'online' }] }))).toEqual(['malformed', 'Malformed', 'a domain without domain_name', undefined]);
+    expect(m(res({}, 503))).toEqual(['unavailable', 'HTTP503', '', undefined]);
     expect(m(res({ total: 1, domains: {} }))).toEqual(['malformed', 'Malformed', 'domains is not a list', undefined]);
     expect(m(res({ total: -1, domains: [] }))).toEqual(['malformed', 'Malformed', 'total -1 is not a count', undefined]);
     expect(m(res({ total: 1.5, domains: [] }))).toEqual(['malformed', 'Malformed', 'total 1.5 is not a count', undefined]);
