@@ -130,6 +130,7 @@ describe('traffic answers', () => {
     expect(msg(v2({ data_list: [] }, call([])))).toBe('0 domains in one call; their series would be merged');
     expect(msg(v2({ data_list: [null] }))).toBe('time missing is not a time with its zone');
     expect(msg(v2({ data_list: [{ value: 1, time: 1763622000 }] }))).toBe('time 1763622000 is not a time with its zone');
+    expect(msg(v2({ data_list: [{ value: 1, time: ['2026-11-20T07:00:00Z'] }] }))).toBe('time ["2026-11-20T07:00:00Z"] is not a time with its zone');
     expect(msg(v2({ data_list: [{ value: 1, time: '2026-11-20T07:00:00' }] }))).toBe('time "2026-11-20T07:00:00" is not a time with its zone');
   });
 });

@@ -229,6 +229,7 @@ describe('DescribeOriginData answers', () => {
     expect(msg(parseOriginData('flux', C, answer([series('a.com', 'flux', [{ Value: 1 }])])))).toBe('Time missing is not a UTC+08:00 time');
     expect(msg(parseOriginData('flux', C, answer([series('a.com', 'flux', [null])])))).toBe('Time missing is not a UTC+08:00 time');
     expect(msg(parseOriginData('flux', C, answer([series('a.com', 'flux', [{ Time: 1764516600, Value: 1 }])])))).toBe('Time 1764516600 is not a UTC+08:00 time');
+    expect(msg(parseOriginData('flux', C, answer([series('a.com', 'flux', [{ Time: ['2026-11-30 23:30:00'], Value: 1 }])])))).toBe('Time ["2026-11-30 23:30:00"] is not a UTC+08:00 time');
   });
 });
 
