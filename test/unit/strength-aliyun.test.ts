@@ -169,6 +169,7 @@ describe('readValue: numbers and numeric strings as sent, anything else NaN with
     [null, 'null'],
     [undefined, '(absent)'],
     [true, 'true'],
+    [['12'], '["12"]'],
     [Number.POSITIVE_INFINITY, 'Infinity'],
     [Number.NaN, 'NaN'],
   ] as const)('%j → NaN, raw %s', (v, raw) => {
@@ -317,6 +318,7 @@ describe('status codes (SrcHttpCode: HttpCodeData.UsageData[].Value.CodeProporti
     expect(byMetric(codes([{ Code: '2000', Count: '1' }]))).toContain('status code "2000" is not an HTTP status code');
     expect(byMetric(codes([{ Code: 'x200', Count: '1' }]))).toContain('status code "x200" is not an HTTP status code');
     expect(byMetric(codes([{ Count: '1' }]))).toContain('status code undefined is not an HTTP status code');
+    expect(byMetric(codes([{ Code: ['200'], Count: '1' }]))).toContain('status code ["200"] is not an HTTP status code');
     expect(byMetric(codes([{ Code: '200', Count: '1' }, { Code: 200, Count: '1' }]))).toBe('DescribeDomainSrcHttpCodeData: 2026-11-20T10:00:00Z status code 200 is listed twice');
     expect(byMetric(codes(['200']))).toBe('DescribeDomainSrcHttpCodeData: 2026-11-20T10:00:00Z a CodeProportionData entry is not an object');
     expect(byMetric(codes([null]))).toBe('DescribeDomainSrcHttpCodeData: 2026-11-20T10:00:00Z a CodeProportionData entry is not an object');
@@ -358,6 +360,7 @@ describe('DescribeUserDomains pages', () => {
 
   it('an error answer is classified; an error object in a 200 is classified when known, else malformed', () => {
     expect(parseUserDomainsPage(0, 2, res({ Code: 'InvalidAccessKeyId.NotFound', Message: 'no key', RequestId: 'R-E' }, 404))).toEqual({ ok: false, error: { kind: 'auth', vendorCode: 'InvalidAccessKeyId.NotFound', message: 'no key', requestId: 'R-E' } });
+    expect(parseUserDomainsPage(0, 2, res('<html>bad gateway</html>', 502, { 'x-acs-request-id': 'H-9' }))).toEqual({ ok: false, error: { kind: 'unavailable', vendorCode: 'HTTP502', message: 'HTTP 502', requestId: 'H-9' } });
     expect(parseUserDomainsPage(0, 2, res({ Code: 'Throttling.User', RequestId: 'R-T' }))).toMatchObject({ ok: false, error: { kind: 'throttled', requestId: 'R-T' } });
     expect(parseUserDomainsPage(0, 2, res({ Code: 'Odd', RequestId: 'R-O' }))).toEqual({ ok: false, error: { kind: 'malformed', vendorCode: 'Malformed', message: 'DescribeUserDomains: error object "Odd" in a 200 answer', requestId: 'R-O' } });
     expect(parseUserDomainsPage(0, 2, page(['a.com'], 1, { Code: null }))).toEqual({ ok: true, domains: ['a.com'] });
@@ -376,6 +379,7 @@ describe('DescribeUserDomains pages', () => {
     expect(bad(res({ TotalCount: 1, Domains: { PageData: [{ DomainName: '' }] } }))).toEqual(['malformed', 'DescribeUserDomains: a domain without DomainName', undefined]);
     expect(bad(res({ TotalCount: 1, Domains: { PageData: [null] } }))).toEqual(['malformed', 'DescribeUserDomains: a domain without DomainName', undefined]);
     expect(bad(res({ TotalCount: 1, Domains: { PageData: [{ DomainName: 5 }] } }))).toEqual(['malformed', 'DescribeUserDomains: a domain without DomainName', undefined]);
+    expect(bad(res({ RequestId: 5, TotalCount: 1 }))).toEqual(['malformed', 'DescribeUserDomains: Domains.PageData is missing or not a list', undefined]);
     expect(bad(page(['a.com'], -1))).toEqual(['malformed', 'DescribeUserDomains: TotalCount -1 is not a count', 'R-P']);
     expect(bad(page(['a.com'], 1.5))).toEqual(['malformed', 'DescribeUserDomains: TotalCount 1.5 is not a count', 'R-P']);
     expect(bad(page(['a.com'], undefined))).toEqual(['malformed', 'DescribeUserDomains: TotalCount undefined is not a count', 'R-P']);
