@@ -22,9 +22,11 @@ export class Pacer {
    */
   readonly #windowMs: number;
   #nextMs = 0;
-  /** Start times of recent calls, oldest first from #head (older ones are dropped lazily). */
-  #starts: number[] = [];
-  #head = 0;
+  /**
+   * Start times of the last `#limit` calls, oldest first. Starts come in time order, so the window
+   * holds `#limit` calls exactly when the oldest of these is still inside it: older starts never decide.
+   */
+  #recent: number[] = [];
 
   constructor(clock: Clock, ratePerSec: number, headroom = 0.95) {
     this.#clock = clock;
@@ -42,18 +44,13 @@ export class Pacer {
     if (slot > now) await this.#clock.sleep(slot - now, signal);
     for (;;) {
       const t = this.#clock.now();
-      while (this.#head < this.#starts.length && this.#starts[this.#head]! <= t - this.#windowMs) this.#head++;
-      if (this.#head > 1024 && this.#head * 2 > this.#starts.length) {
-        this.#starts = this.#starts.slice(this.#head);
-        this.#head = 0;
-      }
-      const inWindow = this.#starts.length - this.#head;
-      if (inWindow < this.#limit) {
-        this.#starts.push(t);
+      if (this.#recent.length < this.#limit || this.#recent[0]! <= t - this.#windowMs) {
+        this.#recent.push(t);
+        if (this.#recent.length > this.#limit) this.#recent.shift();
         return;
       }
       // Late: wait for the start that frees a place, and push later slots back by as much.
-      const wait = this.#starts[this.#starts.length - this.#limit]! + this.#windowMs - t;
+      const wait = this.#recent[0]! + this.#windowMs - t;
       this.#nextMs = Math.max(this.#nextMs, t + wait + this.#spacingMs);
       await this.#clock.sleep(Math.max(1, wait), signal);
     }

@@ -87,6 +87,6 @@ export function readRefusal(body: string, sent: readonly string[], secrets: read
 
   const dropped = /dropped=(\d+)/.exec(text);
   const all = (dropped !== null && Number(dropped[1]) >= sent.length) || lines.size === sent.length;
-  if (all && lines.size < sent.length && cause) for (let i = 0; i < sent.length; i++) name(i, cause);
+  if (all && cause) for (let i = 0; i < sent.length; i++) name(i, cause);
   return { lines, all, message: oneLine(text, secrets) };
 }

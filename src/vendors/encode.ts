@@ -19,7 +19,7 @@ export function isoSeconds(sec: number): string {
 /** Parses a number that may arrive as a JSON number or a numeric string; anything else is undefined. */
 export function parseNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== 'string' || v.trim() === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim())) return undefined;
+  if (typeof v !== 'string' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim())) return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
 }
@@ -43,7 +43,8 @@ export function vendorMessage(s: unknown): string {
     .replace(/\s+/g, ' ')
     // A signed Authorization value runs to the end of the header: everything after the scheme goes.
     .replace(/\b(TC3-HMAC-SHA256|SDK-HMAC-SHA256|ACS3-HMAC-SHA256)\b[^"]*/g, '$1 ***')
-    .replace(/((?:authorization|signature|credential|x-[a-z-]*token|token|secret[a-z_]*|access[-_]?key[a-z_]*|sk|ak)\s*["']?\s*[:=]\s*["']?)[^\s,;"'&]+/gi, '$1***')
+    // `token` also covers X-Auth-Token (Huawei IAM) and x-acs-security-token (Alibaba STS): the prefix is kept anyway.
+    .replace(/((?:authorization|signature|credential|token|secret[a-z_]*|access[-_]?key[a-z_]*|sk|ak)\s*["']?\s*[:=]\s*["']?)[^\s,;"'&]+/gi, '$1***')
     .trim();
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
