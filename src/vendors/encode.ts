@@ -43,6 +43,8 @@ export function vendorMessage(s: unknown): string {
     .replace(/\s+/g, ' ')
     // A signed Authorization value runs to the end of the header: everything after the scheme goes.
     .replace(/\b(TC3-HMAC-SHA256|SDK-HMAC-SHA256|ACS3-HMAC-SHA256)\b[^"]*/g, '$1 ***')
+    // Any other scheme (`Authorization: Bearer <token>`, Basic): the whole value goes, to the quote or brace that ends it.
+    .replace(/(authorization\s*["']?\s*[:=]\s*["']?)[^"'}]+/gi, '$1***')
     // `token` also covers X-Auth-Token (Huawei IAM) and x-acs-security-token (Alibaba STS): the prefix is kept anyway.
     .replace(/((?:authorization|signature|credential|token|secret[a-z_]*|access[-_]?key[a-z_]*|sk|ak)\s*["']?\s*[:=]\s*["']?)[^\s,;"'&]+/gi, '$1***')
     .trim();

@@ -303,6 +303,10 @@ describe('status codes (SrcHttpCode: HttpCodeData.UsageData[].Value.CodeProporti
     expect(out.ok && out.samples.every((s) => s.tsSec === t(T0) && s.intervalSec === 300 && s.domain === 'example.com')).toBe(true);
   });
 
+  it('a 1xx code is written as itself; there is no 1xx class metric in the contract', () => {
+    expect(byMetric(codes([{ Code: '101', Count: '2' }, { Code: '200', Count: '3' }]))).toEqual({ status_101: 2, status_200: 3, status_2xx: 3, status_3xx: 0, status_4xx: 0, status_5xx: 0 });
+  });
+
   it('a Count that is not a number: NaN for the code and its class, with every raw value named', () => {
     const out = codes([
       { Code: '500', Count: 'x' },

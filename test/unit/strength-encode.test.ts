@@ -135,11 +135,11 @@ describe('vendorMessage: signed Authorization values', () => {
     expect(vendorMessage('TC3-HMAC-SHA2567 keep')).toBe('TC3-HMAC-SHA2567 keep');
   });
   it('in a JSON echo the header name and the scheme both go', () => {
-    expect(vendorMessage('{"Authorization":"ACS3-HMAC-SHA256 Credential=LTAIsecret,Signature=ff00"}')).toBe('{"Authorization":"*** ***"}');
+    expect(vendorMessage('{"Authorization":"ACS3-HMAC-SHA256 Credential=LTAIsecret,Signature=ff00"}')).toBe('{"Authorization":"***"}');
   });
   it('an Authorization header line keeps its name and scheme position, nothing of the credential', () => {
     const out = vendorMessage('bad request\nAuthorization: TC3-HMAC-SHA256 Credential=AKIDsecret/2026-11-30/cdn/tc3_request, Signature=abcdef0123');
-    expect(out).toBe('bad request Authorization: *** ***');
+    expect(out).toBe('bad request Authorization: ***');
   });
 });
 
@@ -199,7 +199,7 @@ describe('vendorMessage: key=value and key: value secrets', () => {
     const msg = `bad request\nAuthorization: TC3-HMAC-SHA256 Credential=AKIDsecret/2026-11-30/cdn/tc3_request, Signature=abcdef0123 token=sess-secret ${'x'.repeat(400)}`;
     const out = vendorMessage(msg);
     expect(out).not.toMatch(/AKIDsecret|abcdef0123|sess-secret/);
-    expect(out).toBe('bad request Authorization: *** ***');
+    expect(out).toBe('bad request Authorization: ***');
   });
 });
 
@@ -211,4 +211,13 @@ describe('parseNumber: digits on every side of the point and in the exponent', (
     ['1e10', 1e10],
     ['-3.75e-12', -3.75e-12],
   ])('%j is %j', (v, n) => expect(parseNumber(v)).toBe(n));
+});
+
+describe('vendorMessage: any Authorization scheme', () => {
+  it('blanks the whole value of a Bearer or Basic header, not just the scheme word', () => {
+    const m = vendorMessage('{"Message":"denied","Echo":{"Authorization":"Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig"}}');
+    expect(m).not.toMatch(/eyJ|c2VjcmV0|sig"/);
+    expect(m).toContain('"Authorization":"***');
+    expect(vendorMessage('Authorization: Basic dXNlcjpwYXNz')).toBe('Authorization: ***');
+  });
 });

@@ -193,11 +193,11 @@ function readCodes(value: unknown, list: string): { metric: string; value: numbe
     seen.add(c);
     const v = readValue(count);
     out.push({ metric: statusMetric(c), ...v });
-    const cls = `${c[0]}xx`;
-    const acc = classes.get(cls) ?? { value: 0, raws: [] };
+    // A 1xx code is written as itself, but there is no 1xx class metric (CONTRACT.md: status_2xx … status_5xx).
+    const acc = classes.get(`${c[0]}xx`);
+    if (!acc) continue;
     acc.value += v.value;
     if (v.raw !== undefined) acc.raws.push(`${c}=${v.raw}`);
-    classes.set(cls, acc);
   }
   for (const [cls, acc] of classes) out.push({ metric: statusMetric(cls), value: acc.value, ...(acc.raws.length ? { raw: acc.raws.join(',') } : {}) });
   return out;
