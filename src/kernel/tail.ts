@@ -156,8 +156,13 @@ export class Tail implements ReadonlyMap<string, number> {
  * Appends only (two numbers per bucket): a pass keeps one per domain until it ends.
  */
 export class TailBuilder {
-  readonly #series = new Map<string, { metric: string; intervalSec: number; ts: number[]; values: number[] }>();
+  /** Made on the first set: a pass holds a builder for every domain of a stream, most stay empty. */
+  #map: Map<string, { metric: string; intervalSec: number; ts: number[]; values: number[] }> | undefined;
   #size = 0;
+
+  get #series(): Map<string, { metric: string; intervalSec: number; ts: number[]; values: number[] }> {
+    return (this.#map ??= new Map());
+  }
 
   set(metric: string, intervalSec: number, tsSec: number, value: number): void {
     const k = `${metric}|${intervalSec}`;
@@ -171,6 +176,7 @@ export class TailBuilder {
   /** Adds every bucket of a tail or of another builder (later sets win over them). */
   addAll(t: ReadonlyMap<string, number> | TailBuilder): void {
     if (t instanceof TailBuilder) {
+      if (!t.#map) return;
       for (const s of t.#series.values()) for (let i = 0; i < s.ts.length; i++) this.set(s.metric, s.intervalSec, s.ts[i]!, s.values[i]!);
       return;
     }
@@ -202,6 +208,7 @@ export class TailBuilder {
 
   /** Packs the buckets starting at or after `fromSec`. */
   build(fromSec = -Infinity): Tail {
+    if (!this.#map) return Tail.EMPTY;
     const index: (string | number)[] = [];
     const values: number[] = [];
     for (const s of this.#series.values()) {
