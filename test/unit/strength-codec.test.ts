@@ -81,6 +81,8 @@ describe('encoding', () => {
       [`a|60|${t0 + 5 * g}`, 5], // three missing (2,3,4): same run
       [`a|60|${t0 + 9 * g + 30}`, 7], // off the grid: new run
       [`b|60|${t0}`, 2],
+      [`c|60|${t0}`, 1],
+      [`c|60|${t0 + 30}`, 2], // off the grid, half a bucket on: a run of its own
       [`a|60|${t0 + 20 * g}`, 20], // far: new run
     ]);
     tail.delete(`a|60|${t0 + 9 * g}`);
@@ -92,6 +94,8 @@ describe('encoding', () => {
       ['a|60', t0 + 10 * g, [10]],
       ['a|60', t0 + 20 * g, [20]],
       ['b|60', t0, [2]],
+      ['c|60', t0, [1]],
+      ['c|60', t0 + 30, [2]],
     ]);
     const [, back] = dom(line);
     expect(back.tail).toEqual(tail);
