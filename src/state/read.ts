@@ -94,10 +94,8 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number): P
     };
     let pending: Line | undefined;
     for await (const l of jourLines) {
-      if (pending) {
-        if (!pending.terminated) throw damaged({ file: jour, line: pending.no, remedy }, 'is cut short');
-        take(pending, false);
-      }
+      // Only the last line can lack its newline (lines.ts): every earlier one is whole.
+      if (pending) take(pending, false);
       pending = l;
     }
     if (pending) take(pending, true);
