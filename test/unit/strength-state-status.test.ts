@@ -82,6 +82,16 @@ describe('readStatus: the streams', () => {
     expect((await readStatus(dir, { nowSec: NOW })).streams[0]!.domains.map((d) => d.checkpoint)).toEqual([iso(NOW)]);
   });
 
+  it('a damaged ledger or domain line: the error of the second read, in one line', async () => {
+    writeFileSync(path.join(dir, 'gaps.jsonl'), 'junk\n{}\n');
+    const e = await caught(readStatus(dir, { nowSec: NOW }));
+    expect(e.message).toMatch(/^state: .*gaps\.jsonl line 1: is not JSON; the gap ledger is written by the collector only/);
+    rmSync(path.join(dir, 'gaps.jsonl'));
+    const a = ref('a');
+    writeFileSync(snapshotPath(dir, a), `${encodeHeader({ ...a, gen: 1 })}{"domain":""}\n`);
+    expect((await caught(readStatus(dir, { nowSec: NOW }))).message).toContain('line 2: domain is "", not a domain name');
+  });
+
   it('a state.dir that is a file: one line', async () => {
     const f = path.join(dir, 'file');
     writeFileSync(f, 'x');
