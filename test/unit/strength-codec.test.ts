@@ -191,6 +191,8 @@ describe('readDomain', () => {
     expect(err(() => dom({ domain: 'd', finalEndSec: Infinity })).message).toBe(says('domain "d" finalEndSec is Infinity, not a time'));
     expect(err(() => dom({ domain: 5, finalEndSec: 1 })).message).toBe(says('domain is 5, not a domain name'));
     expect(err(() => dom({ domain: '', finalEndSec: 1 })).message).toBe(says('domain is "", not a domain name'));
+    expect(err(() => dom(5)).message).toBe(says('is 5, not a domain record'));
+    expect(err(() => dom('a.com')).message).toBe(says('is "a.com", not a domain record'));
   });
 
   it('tail: zero kept, nulls skipped by position, negative or non-numbers refused; entries of three parts', () => {
