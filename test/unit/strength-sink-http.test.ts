@@ -143,7 +143,7 @@ describe('exchange', () => {
     });
     const e = await failure(exchange(ep(url), url, { ...GET, deadlineMs: 3000 }));
     expect(e.code).toBe('Network');
-    expect(e.message).not.toMatch(/\n/);
+    expect(e.message).toBe('the connection closed before the answer was complete');
   });
 
   it('nothing listening: Network with the system code, once', async () => {
@@ -173,6 +173,9 @@ describe('exchange', () => {
     const b = fakeReq(undefined, '', { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND influx' });
     endpoints.push(b);
     expect((await failure(exchange(b, url, GET))).message).toBe('getaddrinfo ENOTFOUND influx');
+    const d = fakeReq(undefined, '');
+    endpoints.push(d);
+    expect((await failure(exchange(d, url, GET))).message).toBe('Error');
     const c = fakeReq(undefined, 'plain failure');
     endpoints.push(c);
     expect((await failure(exchange(c, url, GET))).message).toBe('plain failure');
@@ -216,6 +219,7 @@ describe('scrub', () => {
     expect(scrub('{"X-Api-Key": "k1k2k3", "a":1}')).toBe('{"X-Api-Key": "[redacted]", "a":1}');
     expect(scrub("Cookie: sid=42;x")).toBe('Cookie: [redacted];x');
     expect(scrub('Authorization: bearer zz top')).toBe('Authorization: [redacted] top');
+    expect(scrub('Authorization : Basic   dXNlcg== x')).toBe('Authorization : [redacted] x');
   });
 
   it('Token/Basic/Bearer values of 8+ token characters with a digit or symbol; words are left', () => {
@@ -225,6 +229,8 @@ describe('scrub', () => {
     expect(scrub('token abc1 short')).toBe('token abc1 short');
     expect(scrub('basic authentication required')).toBe('basic authentication required');
     expect(scrub('bearer tokenless')).toBe('bearer tokenless');
+    expect(scrub('token \t abcdefgh1 end')).toBe('token [redacted] end');
+    expect(scrub('Stryker was here')).toBe('Stryker was here');
   });
 
   it('password-like parameters after ? & ; space or quote or at the start; other parameters kept', () => {
@@ -249,6 +255,10 @@ describe('oneLine', () => {
     expect(oneLine('<body><script>var a=1</script><style>p{}</style><p>a&nbsp;&lt;b&gt; &quot;c&quot; &#39;d&#39;</p></body>')).toBe('a <b> "c" \'d\'');
     expect(oneLine('<p>\npara\n</p>')).toBe('para');
     expect(oneLine('<x>not html</x>')).toBe('<x>not html</x>');
+    expect(oneLine('<html><p>noise</p><title lang="en">T1</title><h1>H</h1></html>')).toBe('T1');
+    expect(oneLine('<html><p>noise</p><h1 class="a">Gone</h1></html>')).toBe('Gone');
+    expect(oneLine('<html><title>  </title><p>x</p><h1>\nH2 </h1></html>')).toBe('H2');
+    expect(oneLine('<html><h1> </h1><p>a</p><p>b</p>x<script>s</script>y<style>t</style>z</html>')).toBe('a b x y z');
     expect(oneLine('text <html> later')).toBe('text <html> later');
   });
 
@@ -260,6 +270,9 @@ describe('oneLine', () => {
     expect(oneLine('"just a string"')).toBe('"just a string"');
     expect(oneLine('null')).toBe('null');
     expect(oneLine('{"error":""}')).toBe('');
+    expect(oneLine('{"message":5}')).toBe('{"message":5}');
+    expect(oneLine('{"error":5,"message":[1]}')).toBe('{"error":5,"message":[1]}');
+    expect(oneLine('Stryker was here')).toBe('Stryker was here');
   });
 
   it('whitespace folded, cut to max with an ellipsis, scrubbed with the given secrets', () => {
