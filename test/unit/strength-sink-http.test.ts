@@ -309,6 +309,7 @@ describe('connect (target)', () => {
     expect('authorization' in e).toBe(false);
     expect(e.secrets).toEqual([]);
     expect(e.queryUrl.searchParams.has('rp')).toBe(false);
+    expect(connect({ apiVersion: 1, url: 'http://h/a//', database: 'd' }).writeUrl.toString()).toBe('http://h/a/write?db=d&precision=s');
     for (const x of [c, d, e]) x.endpoint.agent.destroy();
   });
 
