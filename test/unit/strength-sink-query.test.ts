@@ -7,6 +7,7 @@ import { InfluxPoints } from '../../src/sink/query.js';
 import { exactAlternation, InfluxRecovery, newestBucketsQuery, quoteIdent, quoteString } from '../../src/sink/recovery.js';
 
 interface Req {
+  method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
   params: URLSearchParams;
@@ -27,7 +28,7 @@ async function fake(answer: (r: Req, res: http.ServerResponse) => void, seen: Re
     let body = '';
     req.on('data', (c: Buffer) => (body += c));
     req.on('end', () => {
-      const r = { url: req.url ?? '', headers: req.headers, params: new URLSearchParams(body) };
+      const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, params: new URLSearchParams(body) };
       seen.push(r);
       answer(r, res);
     });
@@ -67,17 +68,20 @@ describe('InfluxRecovery', () => {
 
   it('POSTs the query form with JSON accepted, no authorization without credentials; default look-back 90 days', async () => {
     const seen: Req[] = [];
-    const url = await fake(json(200, { results: [{ statement_id: 0 }] }), seen);
+    let answer: unknown = { results: [{ statement_id: 0 }] };
+    const url = await fake((r, res) => json(200, answer)(r, res), seen);
     const rec = new InfluxRecovery({ apiVersion: 1, url, database: 'db' }, { measurement: 'cdn' });
     closers.push(() => rec.close());
     expect(await rec.newestBuckets(q)).toEqual(new Map());
     expect(seen[0]!.url).toBe('/query?db=db&epoch=s');
+    expect(seen[0]!.method).toBe('POST');
     expect(seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(seen[0]!.headers.accept).toBe('application/json');
     expect(seen[0]!.headers.authorization).toBeUndefined();
     expect(seen[0]!.params.get('q')).toBe(newestBucketsQuery('cdn', q, 90 * 86_400));
     expect(await rec.newestBuckets({ ...q, retentionSec: 600 })).toEqual(new Map());
     expect(seen[1]!.params.get('q')).toContain('now() - 600s');
+    for (answer of [{}, { results: [] }]) expect(await rec.newestBuckets(q)).toEqual(new Map());
   });
 
   it('per asked domain its newest bucket, seconds floored; series without a domain tag or values skipped', async () => {
@@ -117,6 +121,7 @@ describe('InfluxRecovery', () => {
       [401, '', 'sink_auth', 'credentials refused (HTTP 401): (no body)'],
       [404, 'nope', 'sink_not_found', 'HTTP 404: nope'],
       [302, 'moved', 'sink_server', 'HTTP 302: moved'],
+      [300, 'choices', 'sink_server', 'HTTP 300: choices'],
       [500, 'boom', 'sink_server', 'HTTP 500: boom'],
       [200, '{"error":"top level"}', 'sink_server', 'top level'],
       [200, '{"results":[{"error":"bucket \\"x\\" was not found"}]}', 'sink_not_found', 'bucket "x" was not found'],
@@ -190,6 +195,7 @@ describe('InfluxPoints (verify)', () => {
       ]),
     );
     expect(seen[0]!.url).toBe('/query?db=bk&epoch=s');
+    expect(seen[0]!.method).toBe('POST');
     expect(seen[0]!.headers.authorization).toBe('Token tok-1');
     expect(seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(seen[0]!.headers.accept).toBe('application/json');
@@ -202,12 +208,26 @@ describe('InfluxPoints (verify)', () => {
     expect(seen[1]!.headers.authorization).toBe('Token tok-1');
   });
 
-  it('no credentials: no authorization header; an empty answer: no points', async () => {
+  it('no credentials: no authorization header; an empty answer, or one without results: no points', async () => {
     const seen: Req[] = [];
-    const url = await fake(json(200, {}), seen);
+    let answer: unknown = {};
+    const url = await fake((r, res) => json(200, answer)(r, res), seen);
     const p = new InfluxPoints({ apiVersion: 1, url, database: 'db' }, { measurement: 'cdn', requestDeadlineMs: 2000 });
     expect(await p.pointsIn(q)).toEqual(new Map());
     expect(seen[0]!.headers.authorization).toBeUndefined();
+    answer = { results: [] };
+    expect(await p.pointsIn(q)).toEqual(new Map());
+    answer = { results: [{ statement_id: 0 }] };
+    expect(await p.pointsIn(q)).toEqual(new Map());
+  });
+
+  it('a large answer (many points) is read whole', async () => {
+    const values = Array.from({ length: 5000 }, (_, i) => [1790000000 + 60 * i, i]);
+    const url = await fake(json(200, { results: [{ series: [{ tags: { domain: 'a.com', metric: 'requests' }, values }] }] }));
+    const p = new InfluxPoints({ apiVersion: 1, url, database: 'db' }, { measurement: 'cdn', requestDeadlineMs: 2000 });
+    const got = await p.pointsIn(q);
+    expect(got.size).toBe(5000);
+    expect(got.get(`a.com|requests|${1790000000 + 60 * 4999}`)).toBe(4999);
   });
 
   it('failures map to kinds, in one line naming the account', async () => {
@@ -216,6 +236,8 @@ describe('InfluxPoints (verify)', () => {
       [403, '', 'sink_auth', 'credentials refused (HTTP 403): (no body)'],
       [404, 'db?', 'sink_not_found', 'HTTP 404: db?'],
       [301, 'moved', 'sink_server', 'HTTP 301: moved'],
+      [300, 'choices', 'sink_server', 'HTTP 300: choices'],
+      [299, '{}', 'ok', ''],
       [503, 'busy', 'sink_server', 'HTTP 503: busy'],
       [200, 'nah', 'sink_server', 'the answer is not JSON: nah'],
       [200, '{"error":"e0"}', 'sink_server', 'e0'],
@@ -224,6 +246,10 @@ describe('InfluxPoints (verify)', () => {
     for (const [status, body, kind, what] of cases) {
       const url = await fake((_r, res) => res.writeHead(status).end(body));
       const p = new InfluxPoints({ apiVersion: 1, url, database: 'db', username: 'u', password: 'pw-xyz' }, { measurement: 'cdn', requestDeadlineMs: 2000 });
+      if (kind === 'ok') {
+        expect(await p.pointsIn(q)).toEqual(new Map());
+        continue;
+      }
       const e = await caught(p.pointsIn(q));
       expect([e.kind, e.message]).toEqual([kind, `influx: ${url}: cannot read tencent/acc points: ${what}`]);
     }
