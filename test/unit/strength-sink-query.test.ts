@@ -105,8 +105,8 @@ describe('InfluxRecovery', () => {
   });
 
   it('a time that is not a time for an asked domain: sink_server naming it', async () => {
-    for (const t of ['garbage', null, true]) {
-      const url = await fake(json(200, { results: [{ series: [{ tags: { domain: 'c.com' }, values: [[t, 1]] }] }] }));
+    for (const [t, values] of [['garbage'], [null], [true], [['2026-11-20T10:00:00Z']], [undefined, []], [undefined, null]] as [unknown, unknown][]) {
+      const url = await fake(json(200, { results: [{ series: [{ tags: { domain: 'c.com' }, values: values === undefined ? [[t, 1]] : values }] }] }));
       const rec = new InfluxRecovery({ apiVersion: 1, url, database: 'db' }, { measurement: 'cdn' });
       closers.push(() => rec.close());
       const e = await caught(rec.newestBuckets(q));
@@ -145,6 +145,18 @@ describe('InfluxRecovery', () => {
     closers.push(() => rec.close());
     const e = await caught(rec.newestBuckets(q));
     expect([e.kind, e.message]).toEqual(['sink_server', `influx: ${url}: cannot read the newest buckets of aliyun/acc: the answer is larger than 10 bytes`]);
+  });
+
+  it('close ends the keep-alive connection', async () => {
+    const closed: Promise<void>[] = [];
+    const url = await fake(json(200, {}));
+    servers[servers.length - 1]!.on('connection', (sock) => closed.push(new Promise((r) => sock.on('close', () => r()))));
+    const rec = new InfluxRecovery({ apiVersion: 1, url, database: 'db' }, { measurement: 'cdn' });
+    await rec.newestBuckets(q);
+    expect(closed).toHaveLength(1);
+    rec.close();
+    const t = await Promise.race([closed[0]!.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 500))]);
+    expect(t).toBe('closed');
   });
 
   it('away: sink_unreachable; stalled: sink_timeout at the deadline; worded as the writes', async () => {
