@@ -64,6 +64,11 @@ describe('readLines', () => {
     expect(await all(f)).toEqual([]);
     writeFileSync(f, 'x\n');
     expect(await all(f)).toEqual([{ text: 'x', no: 1, terminated: true }]);
+    writeFileSync(f, '\nx\n');
+    expect(await all(f)).toEqual([
+      { text: '', no: 1, terminated: true },
+      { text: 'x', no: 2, terminated: true },
+    ]);
   });
 
   it('lines across the 1 MiB reads, one longer than two reads, a multi-byte character split by a read', async () => {
@@ -134,6 +139,18 @@ describe('gap ledger: writing', () => {
     expect(readFileSync(f, 'utf8')).toBe(`${first}\n${JSON.stringify(gap({ domain: 'c.com' }))}\n`);
   });
 
+  it('a file longer than the scan: cut at the last line end inside it, even at its very first byte', async () => {
+    const f = ledgerPath(dir);
+    const whole = `${JSON.stringify(gap())}\n`.repeat(400); // well over 64 KiB
+    expect(whole.length).toBeGreaterThan(64 * 1024);
+    writeFileSync(f, `${whole}{"torn`);
+    await appendGaps(dir, [gap({ domain: 'c.com' })]);
+    expect(readFileSync(f, 'utf8')).toBe(`${whole}${JSON.stringify(gap({ domain: 'c.com' }))}\n`);
+    writeFileSync(f, `${whole}${'x'.repeat(64 * 1024 - 1)}`);
+    await appendGaps(dir, [gap({ domain: 'd.com' })]);
+    expect(readFileSync(f, 'utf8')).toBe(`${whole}${JSON.stringify(gap({ domain: 'd.com' }))}\n`);
+  });
+
   it('no line end in the last 64 KiB of a longer file: refused in one line, the file left alone', async () => {
     const f = ledgerPath(dir);
     const body = `${JSON.stringify(gap())}\n${'x'.repeat(64 * 1024)}`;
@@ -148,6 +165,7 @@ describe('gap ledger: writing', () => {
     mkdirSync(ledgerPath(dir));
     const e = await caught(appendGaps(dir, [gap()]));
     expect(e.message).toBe(`state: cannot append to the gap ledger ${ledgerPath(dir)}: EISDIR`);
+    expect((e.cause as NodeJS.ErrnoException).code).toBe('EISDIR');
   });
 });
 
@@ -171,6 +189,11 @@ describe('gap ledger: reading', () => {
     const notes: string[] = [];
     expect(await readGaps(dir, notes)).toEqual([gap(), gap({ module: 'm2' }), gap({ account: 'a2' }), gap({ stream: 's2' }), gap({ domain: 'd2' }), gap({ metric: 'm' }), gap({ intervalSec: 60 }), gap({ fromSec: 1 }), gap({ toSec: 2 })]);
     expect(notes).toEqual([]);
+  });
+
+  it('an empty ledger holds no gap', async () => {
+    writeFileSync(ledgerPath(dir), '');
+    expect(await readGaps(dir)).toEqual([]);
   });
 
   it('a last line cut short, or terminated but not JSON, is dropped with a note; a whole last line without its newline is kept', async () => {
