@@ -98,6 +98,45 @@ describe('acquireStateLock', () => {
     expect([e.kind, e.message]).toEqual(['state_locked', refusal('pid 9 on host h1, since an unknown time')]);
   });
 
+  it('only a text boot id counts, only a number start time', async () => {
+    writeFileSync(lockFile(), JSON.stringify({ pid: 9, hostname: 'h1', bootId: 6, startedAtSec: '1790000000' }));
+    const e = await caught(acquireStateLock(dir, me({}, [9])));
+    expect(e.message).toBe(refusal('pid 9 on host h1, since an unknown time'));
+  });
+
+  it('taking over without a note function', async () => {
+    writeFileSync(lockFile(), '9');
+    const { note: _n, ...d } = me();
+    await acquireStateLock(dir, d);
+    expect(JSON.parse(readFileSync(lockFile(), 'utf8')).pid).toBe(7);
+  });
+
+  it('a lock that vanishes while we wait on it: tried again', async () => {
+    let round = 0;
+    const d = me({
+      sleep: async (ms) => {
+        d.sleeps.push(ms);
+        if (ms === 50 && round++ === 0) rmSync(lockFile());
+      },
+    });
+    await acquireStateLock(dir, d);
+    expect(d.sleeps).toEqual([50, 50]);
+    expect(JSON.parse(readFileSync(lockFile(), 'utf8')).pid).toBe(7);
+  });
+
+  it('losing the race to a collector of this host: refused even if its PID looks dead now', async () => {
+    const other = JSON.stringify({ pid: 8, hostname: 'h1', bootId: 'boot-a', startedAtSec: NOW });
+    const d = me({
+      sleep: async (ms) => {
+        d.sleeps.push(ms);
+        if (ms === 50) writeFileSync(lockFile(), other);
+      },
+    });
+    const e = await caught(acquireStateLock(dir, d));
+    expect(e.message).toBe(refusal('pid 8 on host h1, since 2026-11-20T10:00:00Z'));
+    expect(d.notes).toEqual([]);
+  });
+
   it('a bare PID gone, or an owner from a booted-away machine: taken over with a note naming it', async () => {
     writeFileSync(lockFile(), '9');
     const d = me();
@@ -111,7 +150,7 @@ describe('acquireStateLock', () => {
   });
 
   it('unreadable content (not an owner) is looked at three more times, 100 ms apart, then taken over', async () => {
-    for (const junk of ['', '{"pid":"9","hostname":"h1"}', '{"pid":9}', '{"pid":9,"hostname":1}', 'null', '{"pid":9,"hos']) {
+    for (const junk of ['', '9x', 'x9', '{"pid":"9","hostname":"h1"}', '{"pid":9}', '{"pid":9,"hostname":1}', 'null', '{"pid":9,"hos']) {
       writeFileSync(lockFile(), junk);
       const d = me();
       await acquireStateLock(dir, d);
