@@ -81,7 +81,8 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number): P
       const v = parseLine(l.text, o);
       if (header === 'none') {
         const h = readHeader(v, o, ref);
-        if (h.gen > gen || (snapSize === undefined && h.gen !== 0)) {
+        // Without a snapshot gen is 0, so any later generation is caught here too.
+        if (h.gen > gen) {
           throw damaged(o, `the journal follows snapshot generation ${h.gen}, but ${snapSize === undefined ? 'the snapshot is missing' : `the snapshot is generation ${gen}`} (replaced or restored from elsewhere?)`);
         }
         // Older: a compaction finished its rename but not the journal's removal; the snapshot holds it all.
