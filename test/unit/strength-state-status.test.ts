@@ -92,6 +92,16 @@ describe('readStatus: the streams', () => {
     expect((await caught(readStatus(dir, { nowSec: NOW }))).message).toContain('line 2: domain is "", not a domain name');
   });
 
+  it('a snapshot header cut short, or not JSON: one line naming the file and line', async () => {
+    const a = ref('a');
+    const f = snapshotPath(dir, a);
+    const remedy = `move the file ${f} away to collect that stream afresh (its domains restart from InfluxDB or collect.initialLookbackMs)`;
+    writeFileSync(f, encodeHeader({ ...a, gen: 1 }).trimEnd());
+    expect((await caught(readStatus(dir, { nowSec: NOW }))).message).toBe(`state: ${f} line 1: ends in the middle of a line (the file was cut short); ${remedy}`);
+    writeFileSync(f, '{"format":\n');
+    expect((await caught(readStatus(dir, { nowSec: NOW }))).message).toBe(`state: ${f} line 1: is not JSON; ${remedy}`);
+  });
+
   it('a state.dir that is a file: one line', async () => {
     const f = path.join(dir, 'file');
     writeFileSync(f, 'x');
@@ -103,16 +113,17 @@ describe('readStatus: the streams', () => {
     snapshot(ref('b', 'x'), [['z.com', st(NOW - 600)], ['a.com', st(NOW - 300)]]);
     snapshot(ref('a-b', 'acc'), [['q.com', st(NOW)]]);
     snapshot(ref('a', 'zz'), [['q.com', st(NOW)]]);
-    await appendGaps(dir, [gap({ module: 'b', account: 'x', domain: 'm.com' }), gap({ module: 'b', account: 'x', domain: 'a.com', metric: 'x' }), gap({ module: 'b', account: 'x', domain: 'a.com', metric: 'y' })]);
+    await appendGaps(dir, [gap({ module: '0', account: 'x', domain: 'g.com' }), gap({ module: 'b', account: 'x', domain: 'm.com' }), gap({ module: 'b', account: 'x', domain: 'a.com', metric: 'x' }), gap({ module: 'b', account: 'x', domain: 'a.com', metric: 'y' })]);
     const r = await readStatus(dir, { nowSec: NOW });
     expect(r.streams.map((s) => `${s.module}/${s.account}/${s.stream}:${s.domains.map((d) => `${d.domain}=${d.gaps.map((g) => g.metric).join('+')}`).join(',')}`)).toEqual([
+      '0/x/s:g.com=requests',
       'a/zz/s:q.com=',
       'a-b/acc/s:q.com=',
       'b/x/s:a.com=x+y,m.com=requests,z.com=',
     ]);
-    expect(r.gaps).toBe(3);
+    expect(r.gaps).toBe(4);
     expect(statusExitCode(r)).toBe(1);
-    expect(r.streams[2]!.domains[1]).toEqual({ domain: 'm.com', checkpoint: null, provisional: { buckets: 0 }, owed: [], owedWindows: [], gaps: [expect.objectContaining({ metric: 'requests' })] });
+    expect(r.streams[3]!.domains[1]).toEqual({ domain: 'm.com', checkpoint: null, provisional: { buckets: 0 }, owed: [], owedWindows: [], gaps: [expect.objectContaining({ metric: 'requests' })] });
     expect(statusExitCode({ ...r, gaps: 0 })).toBe(0);
   });
 });
@@ -130,14 +141,20 @@ describe('readStatus: a domain', () => {
       [`b|300|${NOW - 600}`, { reason: 'r1', sinceSec: NOW - 10 }],
       [`a|60|${NOW - 600}`, { reason: 'r2', sinceSec: NOW - 20 }],
       [`c|300|${NOW - 900}`, { reason: 'r3', sinceSec: NOW - 30 }],
+      [`a|300|${NOW - 300}`, { reason: 'r4', sinceSec: NOW - 40 }],
+      [`b|60|${NOW - 300}`, { reason: 'r5', sinceSec: NOW - 50 }],
+      [`a|300|${NOW - 1200}`, { reason: 'r6', sinceSec: NOW - 60 }],
     ]);
     snapshot(a, [['a.com', st(NOW - 1200, { tail, owed, owedWindows: [{ fromSec: NOW - 7200, toSec: NOW - 3600, granularitySec: 300, alignOffsetSec: 60, reason: 'w', sinceSec: NOW - 5 }] })]]);
     const d = (await readStatus(dir, { nowSec: NOW })).streams[0]!.domains[0]!;
     expect(d.provisional).toEqual({ buckets: 4, from: iso(NOW - 3600), to: iso(NOW) });
     expect(d.owed).toEqual([
+      { metric: 'a', intervalSec: 300, bucket: iso(NOW - 1200), reason: 'r6', since: iso(NOW - 60) },
       { metric: 'c', intervalSec: 300, bucket: iso(NOW - 900), reason: 'r3', since: iso(NOW - 30) },
       { metric: 'a', intervalSec: 60, bucket: iso(NOW - 600), reason: 'r2', since: iso(NOW - 20) },
       { metric: 'b', intervalSec: 300, bucket: iso(NOW - 600), reason: 'r1', since: iso(NOW - 10) },
+      { metric: 'a', intervalSec: 300, bucket: iso(NOW - 300), reason: 'r4', since: iso(NOW - 40) },
+      { metric: 'b', intervalSec: 60, bucket: iso(NOW - 300), reason: 'r5', since: iso(NOW - 50) },
     ]);
     expect(d.owedWindows).toEqual([{ from: iso(NOW - 7200), to: iso(NOW - 3600), granularitySec: 300, reason: 'w', since: iso(NOW - 5) }]);
     expect('lastError' in d).toBe(false);
