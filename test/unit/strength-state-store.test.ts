@@ -1,8 +1,8 @@
 /** FileCheckpointStore: exact file contents, compaction thresholds, byte accounting and I/O failures. */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as fsc, existsSync, mkdirSync, mkdtempSync, promises as fsp, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CollectorError } from '../../src/kernel/errors.js';
 import type { DomainState, StreamRef } from '../../src/ports.js';
 import { encodeDomain, encodeHeader, journalPath, snapshotPath } from '../../src/state/codec.js';
@@ -15,7 +15,52 @@ let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'strength-store-'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Tracked {
+  path: string;
+  flags: unknown;
+  writes: number[];
+  syncs: number;
+  closed: boolean;
+}
+/** Every file handle the store opens, what is written through it, and whether it is synced and closed. */
+function trackHandles(): Tracked[] {
+  const handles: Tracked[] = [];
+  const open = fsp.open.bind(fsp);
+  vi.spyOn(fsp, 'open').mockImplementation(async (p, flags, mode) => {
+    const fh = await open(p, flags, mode);
+    const t: Tracked = { path: String(p), flags, writes: [], syncs: 0, closed: false };
+    handles.push(t);
+    const write = fh.write.bind(fh) as (...a: unknown[]) => Promise<unknown>;
+    const sync = fh.sync.bind(fh);
+    const datasync = fh.datasync.bind(fh);
+    const close = fh.close.bind(fh);
+    Object.assign(fh, {
+      write: (b: Buffer | string, ...rest: unknown[]) => {
+        t.writes.push(Buffer.byteLength(b));
+        return write(b, ...rest);
+      },
+      sync: () => {
+        t.syncs++;
+        return sync();
+      },
+      datasync: () => {
+        t.syncs++;
+        return datasync();
+      },
+      close: () => {
+        t.closed = true;
+        return close();
+      },
+    });
+    return fh;
+  });
+  return handles;
+}
 
 const st = (finalEndSec: number, o: Partial<DomainState> = {}): DomainState => ({ finalEndSec, tail: new Map(), owed: new Map(), owedWindows: [], ...o });
 const deps = (notes: string[] = []) => ({ nowSec: () => NOW, note: (l: string) => notes.push(l) });
@@ -133,8 +178,10 @@ describe('compaction thresholds', () => {
     await store.load(ref);
     await store.commit(ref, new Map([['a.com', st(NOW - 600)], ['b.com', st(NOW - 600)]]));
     expect(store.stats.compactions).toBe(0);
+    const before = store.stats.bytesWritten;
     await store.commit(ref, new Map([['c.com', st(NOW - 600)]]));
     expect(store.stats.compactions).toBe(1);
+    expect(store.stats.bytesWritten).toBe(before + Buffer.byteLength(D('c.com', NOW - 600)) + statSync(snap()).size);
     // the counts start again after a compaction
     await store.commit(ref, new Map([['a.com', st(NOW - 300)], ['b.com', st(NOW - 300)]]));
     expect(store.stats.compactions).toBe(1);
@@ -175,6 +222,46 @@ describe('compaction thresholds', () => {
   });
 });
 
+describe('durability and handles', () => {
+  it('every snapshot is synced, renamed, then its directory synced; every journal append synced; every handle closed', async () => {
+    const handles = trackHandles();
+    writeFileSync(jour(), H(0) + D('a.com', NOW - 900));
+    const store = new FileCheckpointStore(dir, deps(), { compactMaxRecords: 2, compactMinBytes: 1e9 });
+    await store.load(ref); // compaction 1
+    await store.commit(ref, new Map([['b.com', st(NOW - 600)]]));
+    await store.commit(ref, new Map([['c.com', st(NOW - 600)]])); // compaction 2
+    await store.commit(ref, new Map([['d.com', st(NOW - 300)]]));
+    await store.close();
+    expect(store.stats.compactions).toBe(2);
+    const tmp = handles.filter((h) => h.path === `${snap()}.tmp`);
+    const dirs = handles.filter((h) => h.path === dir);
+    const journals = handles.filter((h) => h.path === jour());
+    expect(tmp).toHaveLength(2);
+    expect(tmp.every((h) => h.syncs === 1)).toBe(true);
+    expect(dirs.map((h) => [h.flags, h.syncs])).toEqual([
+      [fsc.O_RDONLY, 1],
+      [fsc.O_RDONLY, 1],
+    ]);
+    // one handle per journal between compactions, synced once per commit
+    expect(journals.filter((h) => h.flags === 'a').map((h) => h.syncs)).toEqual([2, 1]);
+    expect(handles.filter((h) => !h.closed).map((h) => h.path)).toEqual([]);
+  });
+
+  it('the snapshot writer holds at most about 1 MiB before it writes', async () => {
+    const m = new Map<string, DomainState>();
+    for (let i = 0; i < 9000; i++) m.set(`domain-${i}.example.com`, st(NOW - 600, { lastError: { atSec: NOW, message: 'x'.repeat(100) } }));
+    writeFileSync(jour(), H(0) + [...m].map(([d, s]) => encodeDomain(d, s)).join(''));
+    const handles = trackHandles();
+    await new FileCheckpointStore(dir, deps()).load(ref);
+    const size = statSync(snap()).size;
+    const writes = handles.find((h) => h.path === `${snap()}.tmp`)!.writes;
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(size);
+    expect(writes.length).toBe(Math.ceil(size / (1 << 20)));
+    for (const w of writes.slice(0, -1)) expect(w).toBeGreaterThanOrEqual(1 << 20);
+    for (const w of writes) expect(w).toBeLessThan((1 << 20) + 300);
+  });
+});
+
 describe('failures', () => {
   it('a journal that cannot be opened: one line; the stream is read back from disk on the next commit', async () => {
     const store = new FileCheckpointStore(dir, deps());
@@ -182,6 +269,7 @@ describe('failures', () => {
     mkdirSync(jour());
     const e = await caught(store.commit(ref, new Map([['a.com', st(NOW)]])));
     expect([e.kind, e.message]).toEqual(['state', `state: cannot append to ${jour()}: EISDIR`]);
+    expect((e.cause as NodeJS.ErrnoException).code).toBe('EISDIR');
     rmSync(jour(), { recursive: true });
     writeFileSync(snap(), H(5) + D('z.com', NOW - 60));
     await store.commit(ref, new Map([['a.com', st(NOW)]]));
