@@ -309,6 +309,66 @@ describe('failures', () => {
     await store.close();
   });
 
+  /** Makes the next call of fs.promises.<name> on `file` fail with `code`. */
+  function failOnce(name: 'rm' | 'rename', file: () => string, code: string): void {
+    const real = (fsp[name] as (...a: unknown[]) => Promise<void>).bind(fsp);
+    let done = false;
+    vi.spyOn(fsp, name).mockImplementation((async (...a: unknown[]) => {
+      if (!done && String(a[name === 'rename' ? 1 : 0]) === file()) {
+        done = true;
+        throw Object.assign(new Error(`${code}: injected`), { code });
+      }
+      return real(...a);
+    }) as never);
+  }
+
+  it('a snapshot rename that fails on load: one line, the tmp file removed, the journal kept', async () => {
+    writeFileSync(jour(), H(0) + D('a.com', NOW));
+    failOnce('rename', snap, 'EXDEV');
+    const e = await caught(new FileCheckpointStore(dir, deps()).load(ref));
+    expect([e.kind, e.message]).toEqual(['state', `state: cannot write ${snap()}: EXDEV`]);
+    expect((e.cause as NodeJS.ErrnoException).code).toBe('EXDEV');
+    expect(existsSync(`${snap()}.tmp`)).toBe(false);
+    expect(read(jour())).toBe(H(0) + D('a.com', NOW));
+  });
+
+  it('a journal that cannot be removed after the load compacted it: one line', async () => {
+    writeFileSync(jour(), H(0) + D('a.com', NOW));
+    failOnce('rm', jour, 'EBUSY');
+    const e = await caught(new FileCheckpointStore(dir, deps()).load(ref));
+    expect([e.kind, e.message]).toEqual(['state', `state: cannot remove ${jour()}: EBUSY`]);
+    // the snapshot holds it all; the leftover journal is of an older generation and ignored
+    expect(await new FileCheckpointStore(dir, deps()).load(ref)).toEqual(new Map([['a.com', st(NOW)]]));
+  });
+
+  it('a compaction whose rename fails: one line; the journal intact, the stream read back on the next commit', async () => {
+    const store = new FileCheckpointStore(dir, deps(), { compactMaxRecords: 2, compactMinBytes: 1e9 });
+    await store.load(ref);
+    await store.commit(ref, new Map([['a.com', st(NOW - 600)]]));
+    failOnce('rename', snap, 'EXDEV');
+    const e = await caught(store.commit(ref, new Map([['b.com', st(NOW - 600)]])));
+    expect([e.kind, e.message]).toEqual(['state', `state: cannot compact ${snap()}: EXDEV`]);
+    expect(existsSync(`${snap()}.tmp`)).toBe(false);
+    await store.commit(ref, new Map([['c.com', st(NOW - 600)]]));
+    expect(read(snap())).toBe(H(1) + D('a.com', NOW - 600) + D('b.com', NOW - 600));
+    expect(read(jour())).toBe(H(1) + D('c.com', NOW - 600));
+    await store.close();
+  });
+
+  it('a journal that cannot be removed after a compaction: one line; the next commit reloads, not appending under a stale header', async () => {
+    const store = new FileCheckpointStore(dir, deps(), { compactMaxRecords: 2, compactMinBytes: 1e9 });
+    await store.load(ref);
+    await store.commit(ref, new Map([['a.com', st(NOW - 600)]]));
+    failOnce('rm', jour, 'EBUSY');
+    const e = await caught(store.commit(ref, new Map([['b.com', st(NOW - 600)]])));
+    expect([e.kind, e.message]).toEqual(['state', `state: cannot remove ${jour()}: EBUSY`]);
+    expect(read(snap())).toBe(H(1) + D('a.com', NOW - 600) + D('b.com', NOW - 600));
+    await store.commit(ref, new Map([['c.com', st(NOW - 300)]]));
+    await store.close();
+    expect(read(jour())).toBe(H(2) + D('c.com', NOW - 300));
+    expect(await new FileCheckpointStore(dir, deps()).load(ref)).toEqual(new Map([['a.com', st(NOW - 600)], ['b.com', st(NOW - 600)], ['c.com', st(NOW - 300)]]));
+  });
+
   it('a failed operation does not stop the next one on the same stream', async () => {
     const store = new FileCheckpointStore(dir, deps());
     writeFileSync(snap(), 'garbage\n');
