@@ -1,8 +1,8 @@
 /** The gap ledger, the line reader under it, and reading a stream's snapshot + journal. */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, promises as fsp, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CollectorError } from '../../src/kernel/errors.js';
 import type { DomainState, GapEntry, StreamRef } from '../../src/ports.js';
 import { encodeDomain, encodeHeader, journalPath, snapshotPath } from '../../src/state/codec.js';
@@ -15,7 +15,10 @@ let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'strength-ledger-'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const gap = (over: Partial<GapEntry> = {}): GapEntry => ({
   recordedAtSec: NOW - 60,
@@ -159,6 +162,30 @@ describe('gap ledger: writing', () => {
     expect(e.kind).toBe('state');
     expect(e.message).toBe(`state: cannot append to the gap ledger ${f}: its last 65536 bytes hold no line end`);
     expect(readFileSync(f, 'utf8')).toBe(body);
+  });
+
+  it('the ledger handle is synced and closed, whether the append succeeds or fails', async () => {
+    const seen: { synced: number; closed: boolean }[] = [];
+    const open = fsp.open.bind(fsp);
+    vi.spyOn(fsp, 'open').mockImplementation(async (p, flags, mode) => {
+      const fh = await open(p, flags, mode);
+      const t = { synced: 0, closed: false };
+      seen.push(t);
+      const close = fh.close.bind(fh);
+      const datasync = fh.datasync.bind(fh);
+      Object.assign(fh, {
+        close: () => ((t.closed = true), close()),
+        datasync: () => (t.synced++, datasync()),
+      });
+      return fh;
+    });
+    await appendGaps(dir, [gap()]);
+    writeFileSync(ledgerPath(dir), `x\n${'y'.repeat(64 * 1024 + 1)}`);
+    await caught(appendGaps(dir, [gap()]));
+    expect(seen).toEqual([
+      { synced: 1, closed: true },
+      { synced: 0, closed: true },
+    ]);
   });
 
   it('a ledger that cannot be opened: one line with the code', async () => {
