@@ -87,7 +87,8 @@ export async function readGaps(dir: string, notes: string[] = []): Promise<GapEn
     try {
       v = JSON.parse(l.text);
     } catch {
-      if (final || !l.terminated) {
+      // Only the last line can be unterminated (lines.ts).
+      if (final) {
         notes.push(`state: ${file} line ${l.no}: an unfinished last write (a crash while recording) was dropped`);
         return;
       }

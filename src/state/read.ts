@@ -85,7 +85,8 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
       const v = parseLine(l.text, o);
       if (header === 'none') {
         const h = readHeader(v, o, ref);
-        if (h.gen > gen || (snapSize === undefined && h.gen !== 0)) {
+        // Without a snapshot gen is 0, so any later generation is caught here too.
+        if (h.gen > gen) {
           throw damaged(o, `the journal follows snapshot generation ${h.gen}, but ${snapSize === undefined ? 'the snapshot is missing' : `the snapshot is generation ${gen}`} (replaced or restored from elsewhere?)`);
         }
         // Older: a compaction finished its rename but not the journal's removal; the snapshot holds it all.
@@ -98,10 +99,8 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
     };
     let pending: Line | undefined;
     for await (const l of jourLines) {
-      if (pending) {
-        if (!pending.terminated) throw damaged({ file: jour, line: pending.no, remedy }, 'is cut short');
-        take(pending, false);
-      }
+      // Only the last line can lack its newline (lines.ts): every earlier one is whole.
+      if (pending) take(pending, false);
       pending = l;
     }
     if (pending) take(pending, true);
