@@ -27,7 +27,8 @@ export interface TailRun {
 /** Holes longer than this inside a series start a new run rather than being stored as NaN. */
 const MAX_HOLE = 3;
 
-function splitKey(k: string): { metric: string; intervalSec: number; tsSec: number } | undefined {
+/** A bucket key `metric|intervalSec|bucketSec` (tails and owed buckets), or undefined when it is not one. */
+export function splitKey(k: string): { metric: string; intervalSec: number; tsSec: number } | undefined {
   const a = k.lastIndexOf('|');
   const b = k.lastIndexOf('|', a - 1);
   if (a < 0 || b < 0) return undefined;

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CollectorError } from '../kernel/errors.js';
+import { splitKey } from '../kernel/tail.js';
 import { isoSeconds } from '../kernel/time.js';
 import type { DomainState, GapEntry, StreamRef } from '../ports.js';
 import { baseName, damaged, JOURNAL_SUFFIX, parseLine, readHeader, remedyFor, SNAPSHOT_SUFFIX } from './codec.js';
@@ -66,23 +67,20 @@ export interface StatusReport {
   readonly notes: readonly string[];
 }
 
-function splitKey(k: string): { metric: string; intervalSec: number; tsSec: number } {
-  const a = k.lastIndexOf('|');
-  const b = k.lastIndexOf('|', a - 1);
-  return { metric: k.slice(0, b), intervalSec: Number(k.slice(b + 1, a)), tsSec: Number(k.slice(a + 1)) };
-}
+/** Keys in a loaded state were checked by the codec. */
+const bucketOf = (k: string) => splitKey(k)!;
 
 function domainStatus(domain: string, s: DomainState | undefined, gaps: readonly GapEntry[]): DomainStatus {
   let from = Infinity;
   let to = -Infinity;
   for (const k of s?.tail.keys() ?? []) {
-    const { intervalSec, tsSec } = splitKey(k);
+    const { intervalSec, tsSec } = bucketOf(k);
     from = Math.min(from, tsSec);
     to = Math.max(to, tsSec + intervalSec);
   }
   const owed: BucketStatus[] = [];
   for (const [k, o] of s?.owed ?? []) {
-    const { metric, intervalSec, tsSec } = splitKey(k);
+    const { metric, intervalSec, tsSec } = bucketOf(k);
     owed.push({ metric, intervalSec, bucket: isoSeconds(tsSec), reason: o.reason, since: isoSeconds(o.sinceSec) });
   }
   owed.sort((x, y) => (x.bucket < y.bucket ? -1 : x.bucket > y.bucket ? 1 : x.metric < y.metric ? -1 : 1));

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorError } from '../../src/kernel/errors.js';
 import { InfluxPoints } from '../../src/sink/query.js';
+import { caught } from '../support/caught.js';
 import { exactAlternation, InfluxRecovery, newestBucketsQuery, quoteIdent, quoteString } from '../../src/sink/recovery.js';
 
 interface Req {
@@ -40,14 +41,6 @@ async function fake(answer: (r: Req, res: http.ServerResponse) => void, seen: Re
 
 const json = (status: number, body: unknown) => (_r: Req, res: http.ServerResponse) => res.writeHead(status, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
 
-async function caught(p: Promise<unknown>): Promise<CollectorError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CollectorError);
-  return e as CollectorError;
-}
 
 describe('InfluxQL quoting', () => {
   it('identifiers, strings and exact alternations escape what they must', () => {

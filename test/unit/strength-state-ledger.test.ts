@@ -8,6 +8,7 @@ import type { DomainState, GapEntry, StreamRef } from '../../src/ports.js';
 import { encodeDomain, encodeHeader, journalPath, snapshotPath } from '../../src/state/codec.js';
 import { appendGaps, LEDGER_FILE, ledgerPath, readGaps } from '../../src/state/ledger.js';
 import { readLines } from '../../src/state/lines.js';
+import { caught } from '../support/caught.js';
 import { readStream } from '../../src/state/read.js';
 
 const NOW = Date.parse('2026-11-20T10:00:00Z') / 1000;
@@ -35,14 +36,6 @@ const gap = (over: Partial<GapEntry> = {}): GapEntry => ({
   ...over,
 });
 
-async function caught(p: Promise<unknown>): Promise<CollectorError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CollectorError);
-  return e as CollectorError;
-}
 
 async function all(file: string) {
   const g = await readLines(file);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CollectorError } from '../../src/kernel/errors.js';
+import { caught } from '../support/caught.js';
 import { acquireStateLock, LOCK_FILE, ownerGone, readHostIdentity, type LockDeps } from '../../src/state/lock.js';
 
 const NOW = Date.parse('2026-11-20T10:00:00Z') / 1000;
@@ -21,14 +22,6 @@ function me(over: Partial<LockDeps> = {}, alive: number[] = []): LockDeps & { no
   return { pid: 7, hostname: 'h1', bootId: 'boot-a', isAlive: (p) => alive.includes(p), nowSec: () => NOW, sleep: async (ms) => void sleeps.push(ms), note: (l) => notes.push(l), notes, sleeps, ...over };
 }
 
-async function caught(p: Promise<unknown>): Promise<CollectorError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CollectorError);
-  return e as CollectorError;
-}
 
 const refusal = (owner: string) =>
   `state: ${dir} is in use by another collector (${owner}); one process at a time owns a state dir (if that collector is gone for good, remove ${lockFile()})`;

@@ -7,6 +7,7 @@ import { CollectorError } from '../../src/kernel/errors.js';
 import type { DomainState, GapEntry, StreamRef } from '../../src/ports.js';
 import { encodeDomain, encodeHeader, journalPath, snapshotPath } from '../../src/state/codec.js';
 import { appendGaps } from '../../src/state/ledger.js';
+import { caught } from '../support/caught.js';
 import { formatStatus, readStatus, statusExitCode, type DomainStatus, type StatusReport } from '../../src/state/status.js';
 
 const NOW = Date.parse('2026-11-20T10:00:00Z') / 1000;
@@ -35,14 +36,6 @@ const gap = (o: Partial<GapEntry> = {}): GapEntry => ({
   reason: 'given up',
   ...o,
 });
-async function caught(p: Promise<unknown>): Promise<CollectorError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CollectorError);
-  return e as CollectorError;
-}
 const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 
 describe('readStatus: the streams', () => {

@@ -7,6 +7,7 @@ import { CollectorError } from '../../src/kernel/errors.js';
 import type { DomainState, StreamRef } from '../../src/ports.js';
 import { encodeDomain, encodeHeader, journalPath, snapshotPath } from '../../src/state/codec.js';
 import { readGaps } from '../../src/state/ledger.js';
+import { caught } from '../support/caught.js';
 import { FileCheckpointStore } from '../../src/state/store.js';
 
 const NOW = 1_800_000_000;
@@ -70,14 +71,6 @@ const H = (gen: number) => encodeHeader({ ...ref, gen });
 const D = (d: string, s: number) => encodeDomain(d, st(s));
 const read = (f: string) => readFileSync(f, 'utf8');
 
-async function caught(p: Promise<unknown>): Promise<CollectorError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CollectorError);
-  return e as CollectorError;
-}
 
 describe('journal', () => {
   it('the first commit writes the header of the loaded generation with its records; later commits append records only', async () => {
