@@ -29,8 +29,9 @@ const MAX_HOLE = 3;
 
 function splitKey(k: string): { metric: string; intervalSec: number; tsSec: number } | undefined {
   const a = k.lastIndexOf('|');
-  const b = k.lastIndexOf('|', a - 1);
-  if (a < 0 || b < 0) return undefined;
+  // lastIndexOf(x, -1) searches from 0: a key '|5' must not find its one bar twice.
+  const b = a > 0 ? k.lastIndexOf('|', a - 1) : -1;
+  if (b <= 0) return undefined; // fewer than two bars, or no metric before them
   return { metric: k.slice(0, b), intervalSec: Number(k.slice(b + 1, a)), tsSec: Number(k.slice(a + 1)) };
 }
 
