@@ -1,0 +1,170 @@
+/**
+ * Pins how InfluxSink.write (src/sink/sink.ts) turns encoded parts into request bodies (whole parts
+ * joined up to batchSize lines, a larger part cut at line ends, empty parts skipped), how it settles
+ * refusals (the blind-refusal limit, 413 halves) and what SinkStopped counts, against a local
+ * node:http server that records every body.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sample } from '../../src/kernel/schema.js';
+import type { Clock, EncodedPoints } from '../../src/ports.js';
+import { InfluxSink, SinkStopped, type SinkOptions } from '../../src/sink/sink.js';
+
+class ManualClock implements Clock {
+  t = 0;
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
+    this.t += Math.max(0, ms);
+  }
+}
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+async function fake(answer: (body: string) => [number, string?]): Promise<{ url: string; bodies: string[] }> {
+  const bodies: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      bodies.push(body);
+      const [status, text] = answer(body);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(text ?? '');
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies };
+}
+
+const T0 = 1_790_000_000;
+const owner = { vendor: 'aliyun', account: 'default' };
+/** n samples of domain d, values from v0: each line is recognisable in a body by `domain=d` and its value. */
+const samples = (d: string, n: number, v0 = 0): Sample[] => Array.from({ length: n }, (_, i) => ({ domain: d, metric: 'requests', intervalSec: 60, tsSec: T0 + i * 60, value: v0 + i }));
+
+function newSink(url: string, o: Partial<SinkOptions> = {}): InfluxSink {
+  return new InfluxSink({ apiVersion: 1, url, database: 'cdn' }, { measurement: 'm', retryMaxMs: 0, requestDeadlineMs: 2000, ...o }, { clock: new ManualClock(), random: () => 0.5 });
+}
+
+/** The body's lines as `domain:value`. */
+const names = (body: string) => body.split('\n').map((l) => `${/domain=([^,]+)/.exec(l)![1]}:${/value=(\S+)/.exec(l)![1]}`);
+const expectLines = (d: string, n: number, v0 = 0) => Array.from({ length: n }, (_, i) => `${d}:${v0 + i}`);
+
+describe('bodies of about batchSize lines', () => {
+  it('whole parts are joined while they fit (a body of exactly batchSize included); the next one starts a new body', async () => {
+    const f = await fake(() => [204]);
+    const s = newSink(f.url, { batchSize: 4 });
+    const parts = [s.encode(owner, samples('a', 2)), s.encode(owner, samples('b', 2)), s.encode(owner, samples('c', 3)), s.encode(owner, samples('d', 1))];
+    expect(await s.write(parts)).toEqual({ written: 8, refused: [] });
+    expect(f.bodies.map(names)).toEqual([
+      [...expectLines('a', 2), ...expectLines('b', 2)],
+      [...expectLines('c', 3), ...expectLines('d', 1)],
+    ]);
+  });
+
+  it('a part of no points adds nothing, not even an empty line', async () => {
+    const f = await fake(() => [204]);
+    const s = newSink(f.url, { batchSize: 4 });
+    const parts = [s.encode(owner, []), s.encode(owner, samples('a', 2)), s.encode(owner, []), s.encode(owner, samples('b', 1))];
+    expect(await s.write(parts)).toEqual({ written: 3, refused: [] });
+    expect(f.bodies).toHaveLength(1);
+    expect(f.bodies[0]!.split('\n')).toHaveLength(3);
+    expect(names(f.bodies[0]!)).toEqual([...expectLines('a', 2), 'b:0']);
+    const g = await fake(() => [204]);
+    const t = newSink(g.url);
+    expect(await t.write([t.encode(owner, [])])).toEqual({ written: 0, refused: [] });
+    expect(await t.write([])).toEqual({ written: 0, refused: [] });
+    expect(g.bodies).toEqual([]);
+  });
+
+  it('a part larger than batchSize is cut at line ends; its remainder is joined with the next part', async () => {
+    const f = await fake(() => [204]);
+    const s = newSink(f.url, { batchSize: 4 });
+    const parts = [s.encode(owner, samples('a', 3)), s.encode(owner, samples('b', 10)), s.encode(owner, samples('c', 2)), s.encode(owner, samples('d', 8)), s.encode(owner, samples('e', 1))];
+    expect(await s.write(parts)).toEqual({ written: 24, refused: [] });
+    expect(f.bodies.map(names)).toEqual([
+      expectLines('a', 3),
+      expectLines('b', 4),
+      expectLines('b', 4, 4),
+      [...expectLines('b', 2, 8), ...expectLines('c', 2)],
+      expectLines('d', 4),
+      expectLines('d', 4, 4),
+      expectLines('e', 1),
+    ]);
+  });
+
+  it('parts not made by this sink are refused by type', async () => {
+    const f = await fake(() => [204]);
+    const s = newSink(f.url);
+    const foreign: EncodedPoints = { count: 1 };
+    await expect(s.write([foreign])).rejects.toThrow(new TypeError('InfluxSink.write: parts must come from its own encode()'));
+    expect(f.bodies).toEqual([]);
+  });
+});
+
+describe('refusals', () => {
+  it('a 400 naming no line, point after point: after 16 refused alone the rest of the batch is refused without asking', async () => {
+    const f = await fake(() => [400, JSON.stringify({ error: 'invalid precision' })]);
+    const s = newSink(f.url, { batchSize: 64 });
+    const r = await s.write([s.encode(owner, samples('a', 64))]);
+    expect(r.written).toBe(0);
+    expect(r.refused.map((x) => x.point.value)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    expect(new Set(r.refused.map((x) => x.reason))).toEqual(new Set(['HTTP 400: invalid precision']));
+    // The search: 64, 32, then the whole tree over the first 16 points (16, 2×8, 4×4, 8×2, 16×1);
+    // after the 16th single refused nothing more is sent.
+    expect(f.bodies.filter((b) => !b.includes('\n')).map((b) => names(b)[0])).toEqual(expectLines('a', 16));
+    expect(f.bodies.map((b) => b.split('\n').length)).toEqual([64, 32, 16, 8, 4, 2, 1, 1, 2, 1, 1, 4, 2, 1, 1, 2, 1, 1, 8, 4, 2, 1, 1, 2, 1, 1, 4, 2, 1, 1, 2, 1, 1]);
+  });
+
+  it('a 400 without a reason names it so', async () => {
+    const f = await fake(() => [400]);
+    const s = newSink(f.url);
+    const r = await s.write([s.encode(owner, samples('a', 1))]);
+    expect(r.refused.map((x) => x.reason)).toEqual(['HTTP 400: refused without a reason']);
+  });
+
+  it('a success between blind refusals resets the count: later refused points are still searched one by one', async () => {
+    // Every odd value refused without a line named: never 16 in a row with the evens written between.
+    const f = await fake((b) => (b.split('\n').some((l) => / value=\d*[13579] /.test(l)) ? [400, JSON.stringify({ error: 'nope' })] : [204]));
+    const s = newSink(f.url, { batchSize: 40 });
+    const r = await s.write([s.encode(owner, samples('a', 40))]);
+    expect(r.written).toBe(20);
+    expect(r.refused.map((x) => x.point.value)).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i + 1));
+    // each refused point was sent alone (no blanket refusal)
+    expect(f.bodies.filter((b) => !b.includes('\n') && / value=\d*[13579] /.test(b))).toHaveLength(20);
+  });
+});
+
+describe('SinkStopped', () => {
+  it('counts the unsent points of every part, and what was written before the stop', async () => {
+    const ac = new AbortController();
+    const f = await fake(() => {
+      ac.abort();
+      return [204];
+    });
+    const s = newSink(f.url, { batchSize: 3 });
+    const parts = [s.encode(owner, samples('a', 2)), s.encode(owner, samples('b', 2)), s.encode(owner, samples('c', 5))];
+    const e = await s.write(parts, ac.signal).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(SinkStopped);
+    const st = e as SinkStopped;
+    expect(st.kind).toBe('stopped');
+    expect(st.name).toBe('SinkStopped');
+    expect(st.result).toEqual({ written: 2, refused: [] });
+    expect(st.unsent).toBe(7);
+    expect(st.message).toBe('influx: stopped before 7 points were sent');
+    expect(f.bodies).toHaveLength(1);
+  });
+});
