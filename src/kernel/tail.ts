@@ -29,9 +29,9 @@ const MAX_HOLE = 3;
 
 function splitKey(k: string): { metric: string; intervalSec: number; tsSec: number } | undefined {
   const a = k.lastIndexOf('|');
-  // lastIndexOf(x, -1) searches from 0: a key '|5' must not find its one bar twice.
-  const b = a > 0 ? k.lastIndexOf('|', a - 1) : -1;
-  if (b <= 0) return undefined; // fewer than two bars, or no metric before them
+  const b = k.lastIndexOf('|', a - 1);
+  // b is 0 for an empty metric, and for a key '|5' too (a negative start searches from 0): not keys.
+  if (b <= 0) return undefined;
   return { metric: k.slice(0, b), intervalSec: Number(k.slice(b + 1, a)), tsSec: Number(k.slice(a + 1)) };
 }
 
