@@ -1,0 +1,120 @@
+/**
+ * Pins runPass (src/core/pass.ts) where the scenario tests in pass.test.ts leave it loose: the
+ * lost-window notes, recovery for domains with a checkpoint (recoverAlways), chunking and its
+ * telemetry, a stop between chunks, and the summary's newest checkpoint.
+ */
+import { describe, expect, it } from 'vitest';
+import { PassFailed, runPass, type PassSettings } from '../../src/core/pass.js';
+import type { Telemetry } from '../../src/ports.js';
+import { aliyunModule } from '../../src/vendors/aliyun/index.js';
+import { AliyunEmulator } from '../emulators/aliyun.js';
+import { ManualClock, MemorySink, MemoryStore, inProcessHttp, moduleAccount, moduleSettings, staticCredentials, testDeps } from '../support/fakes.js';
+
+const AK = 'LTAI-test';
+const SK = 'secret-test';
+const API = 'DescribeDomainRealTimeSrcTrafficData';
+const START = Date.parse('2026-11-20T10:00:20Z');
+const DAY = 86_400;
+const H = (hm: string) => Date.parse(`2026-11-20T${hm}:00Z`) / 1000;
+const settings: PassSettings = { concurrency: 4, requestTimeoutMs: 1000, maxBodyBytes: 1 << 20, retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5000 }, initialLookbackMs: 3_600_000, giveUpAfterMs: 3_600_000, recoverFromInflux: false };
+
+function setup(domains: string[], telemetry?: Telemetry) {
+  const clock = new ManualClock(START);
+  const emu = new AliyunEmulator({ accounts: { [AK]: { secret: SK, domains } }, now: () => clock.now(), rateLimits: { [API]: 1000 } });
+  const http = inProcessHttp((r) => emu.handle(r));
+  const sink = new MemorySink();
+  const store = new MemoryStore();
+  const deps = testDeps({ clock, http, sink, store, credentials: staticCredentials({ aliyun: { default: { accessKeyId: AK, accessKeySecret: SK } } }), ...(telemetry ? { telemetry } : {}) });
+  const adapter = aliyunModule.createAdapter(moduleSettings(aliyunModule, { endpoint: 'http://cdn.emulator:8080', apis: [API], ratePerSec: { ...(moduleSettings(aliyunModule).ratePerSec as object), [API]: 1000 } }), moduleAccount('default', domains));
+  const stream = adapter.streams[0]!;
+  const ref = { module: 'aliyun', account: 'default', stream: stream.id };
+  const calls = (d?: string) => emu.calls.filter((c) => c.api !== 'DescribeUserDomains' && (!d || c.domains.includes(d)));
+  return { clock, emu, sink, store, deps, adapter, stream, ref, calls };
+}
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => `d${String(i).padStart(2, '0')}.example.com`);
+
+describe('notes on windows older than the vendor keeps', () => {
+  it('a backfill before the retention: one line per text, naming up to 3 domains, else their number', async () => {
+    for (const [n, who] of [[3, 'd00.example.com,d01.example.com,d02.example.com'], [4, '4 domains']] as const) {
+      const { deps, adapter, stream } = setup(names(n));
+      const from = H('10:00') - 8 * DAY;
+      await runPass(deps, settings, adapter, stream, names(n), { kind: 'range', fromSec: from, toSec: H('10:00') - 7 * DAY + 3600 }).catch(() => undefined);
+      const lines = deps.reports.filter((l) => l.includes('older than'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^aliyun ${API} ${who.replace(/\./g, '\\.')}: 2026-11-12T10:00:00Z to 2026-11-13T\\d\\d:\\d\\d:00Z is older than the vendor serves for this API; skipped \\(account default\\)$`));
+    }
+  });
+});
+
+describe('recovery from InfluxDB', () => {
+  const recovery = (asked: string[][]) => ({ newestBuckets: async (q: { domains: readonly string[] }) => (asked.push([...q.domains]), new Map([['a.example.com', H('10:10')], ['b.example.com', H('09:30')]])) });
+  const two = ['a.example.com', 'b.example.com'];
+
+  it('without recoverAlways, domains with a checkpoint are not asked about', async () => {
+    const { deps, adapter, stream, clock, calls } = setup(two);
+    await runPass(deps, settings, adapter, stream, two, { kind: 'collect' });
+    clock.advance(30 * 60_000);
+    const asked: string[][] = [];
+    const n0 = calls().length;
+    await runPass({ ...deps, recovery: recovery(asked) }, { ...settings, recoverFromInflux: true }, adapter, stream, two, { kind: 'collect' });
+    expect(asked).toEqual([]);
+    expect(calls().slice(n0).map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:54:00Z', '2026-11-20T09:54:00Z']);
+  });
+
+  it('recoverAlways asks about every domain; a newer bucket in InfluxDB moves the checkpoint on and drops its tail, an older one does not', async () => {
+    const { deps, adapter, stream, clock, calls, store, ref } = setup(two);
+    await runPass(deps, settings, adapter, stream, two, { kind: 'collect' });
+    expect(store.domain(ref, 'a.example.com')!.tail.size).toBe(6);
+    clock.advance(30 * 60_000);
+    const asked: string[][] = [];
+    const n0 = calls().length;
+    await runPass({ ...deps, recovery: recovery(asked) }, { ...settings, recoverFromInflux: true, recoverAlways: true }, adapter, stream, two, { kind: 'collect' });
+    expect(asked).toEqual([two]);
+    const news = calls().slice(n0);
+    expect(news.filter((c) => c.domains.includes('a.example.com')).map((c) => c.params.StartTime)).toEqual(['2026-11-20T10:11:00Z']);
+    expect(news.filter((c) => c.domains.includes('b.example.com')).map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:54:00Z']);
+    expect(store.domain(ref, 'a.example.com')!.finalEndSec).toBe(H('10:24'));
+  });
+});
+
+describe('chunks', () => {
+  it('calls go in chunks of max(32, 4 × concurrency); each chunk is one write, reported done; the plan is reported first', async () => {
+    const events: string[] = [];
+    const telemetry: Telemetry = {
+      onPlanned: (m, s, n) => events.push(`planned ${m} ${s} ${n}`),
+      onWindowsDone: (m, s, n) => events.push(`done ${m} ${s} ${n}`),
+    } as Telemetry;
+    const ds = names(40);
+    const { deps, adapter, stream, sink, store, ref } = setup(ds, telemetry);
+    const s = await runPass(deps, { ...settings, concurrency: 1 }, adapter, stream, ds, { kind: 'collect' });
+    expect(s).toMatchObject({ windows: 40, calls: 40, written: 40 * 60, domains: 40 });
+    expect(sink.batches.map((b) => b.length)).toEqual([32 * 60, 8 * 60]);
+    expect(events).toEqual([`planned aliyun ${stream.id} 40`, `done aliyun ${stream.id} 32`, `done aliyun ${stream.id} 8`]);
+    expect(s.finalEndSec).toBe(H('09:54'));
+    expect(store.domain(ref, ds[39]!)!.finalEndSec).toBe(H('09:54'));
+    const wide = setup(ds);
+    await runPass(wide.deps, { ...settings, concurrency: 10 }, wide.adapter, wide.stream, ds, { kind: 'collect' });
+    expect(wide.sink.batches.map((b) => b.length)).toEqual([40 * 60]);
+  });
+
+  it('a stop between chunks: the chunk fetched is written and committed, the rest keeps its checkpoint, the pass says it stopped', async () => {
+    const ds = names(40);
+    const { deps, adapter, stream, sink, store, ref, calls } = setup(ds);
+    const ac = new AbortController();
+    const write = sink.write.bind(sink);
+    sink.write = async (parts) => {
+      ac.abort();
+      return write(parts);
+    };
+    const err = await runPass(deps, { ...settings, concurrency: 1 }, adapter, stream, ds, { kind: 'collect' }, ac.signal).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PassFailed);
+    expect((err as PassFailed).message).toBe('stopped before the pass finished');
+    expect((err as PassFailed).reported).toBe(true);
+    expect(calls()).toHaveLength(32);
+    expect(sink.batches).toHaveLength(1);
+    expect(store.domain(ref, ds[0]!)!.finalEndSec).toBe(H('09:54'));
+    expect(store.domain(ref, ds[39]!)).toBeUndefined();
+    expect((err as PassFailed).summary.finalEndSec).toBe(H('09:54'));
+  });
+});
