@@ -78,6 +78,20 @@ describe('recovery from InfluxDB', () => {
   });
 });
 
+describe('recovery at the horizon', () => {
+  it('InfluxDB holding buckets up to or past the checkpoint but not past the horizon moves nothing: the tail is re-read, unchanged', async () => {
+    const { deps, adapter, stream, calls, store, ref } = setup(['a.example.com', 'b.example.com']);
+    await runPass(deps, settings, adapter, stream, ['a.example.com', 'b.example.com'], { kind: 'collect' });
+    // a: newest 09:53 (its checkpoint is 09:54); b: newest 09:59, past the horizon 09:54.
+    const recovery = { newestBuckets: async () => new Map([['a.example.com', H('09:53')], ['b.example.com', H('09:59')]]) };
+    const n0 = calls().length;
+    const s = await runPass({ ...deps, recovery }, { ...settings, recoverFromInflux: true, recoverAlways: true }, adapter, stream, ['a.example.com', 'b.example.com'], { kind: 'collect' });
+    expect(s).toMatchObject({ written: 0, unchanged: 12 });
+    expect(calls().slice(n0).map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:54:00Z', '2026-11-20T09:54:00Z']);
+    expect(store.domain(ref, 'b.example.com')!.finalEndSec).toBe(H('09:54'));
+  });
+});
+
 describe('chunks', () => {
   it('calls go in chunks of max(32, 4 × concurrency); each chunk is one write, reported done; the plan is reported first', async () => {
     const events: string[] = [];
