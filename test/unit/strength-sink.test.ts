@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CollectorError } from '../../src/kernel/errors.js';
 import type { Sample } from '../../src/kernel/schema.js';
 import type { Clock, EncodedPoints } from '../../src/ports.js';
 import { InfluxSink, SinkStopped, type SinkOptions } from '../../src/sink/sink.js';
@@ -30,15 +31,15 @@ afterEach(async () => {
   }
 });
 
-async function fake(answer: (body: string) => [number, string?]): Promise<{ url: string; bodies: string[] }> {
+async function fake(answer: (body: string) => [number, string?, Record<string, string>?]): Promise<{ url: string; bodies: string[] }> {
   const bodies: string[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       bodies.push(body);
-      const [status, text] = answer(body);
-      res.writeHead(status, { 'content-type': 'application/json' });
+      const [status, text, headers] = answer(body);
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(text ?? '');
     });
   });
@@ -165,6 +166,84 @@ describe('SinkStopped', () => {
     expect(st.result).toEqual({ written: 2, refused: [] });
     expect(st.unsent).toBe(7);
     expect(st.message).toBe('influx: stopped before 7 points were sent');
+    expect(f.bodies).toHaveLength(1);
+  });
+});
+
+describe('answers and retries', () => {
+  function watched(url: string, o: Partial<SinkOptions> = {}) {
+    const clock = new ManualClock();
+    const reported: string[] = [];
+    const events: string[] = [];
+    const s = new InfluxSink({ apiVersion: 1, url, database: 'cdn' }, { measurement: 'm', retryMaxMs: 1000, requestDeadlineMs: 2000, ...o }, {
+      clock,
+      random: () => 0.5,
+      report: (l) => reported.push(l),
+      telemetry: { onWrite: (n, _ms, ok) => events.push(`write ${n} ${ok}`), onSinkState: (ok, e) => events.push(`state ${ok}${e ? ` ${e}` : ''}`) },
+    });
+    return { s, clock, reported, events };
+  }
+
+  it('any 2xx is a success, told to telemetry with the point count', async () => {
+    const f = await fake(() => [200, '{}']);
+    const { s, events } = watched(f.url);
+    expect(await s.write([s.encode(owner, samples('a', 3))])).toEqual({ written: 3, refused: [] });
+    expect(events).toEqual(['write 3 true', 'state true']);
+  });
+
+  it('a failing answer is told to telemetry as a failed write; 408 is retried like a 5xx', async () => {
+    let n = 0;
+    const f = await fake(() => (++n === 1 ? [408] : [204]));
+    const { s, events, reported } = watched(f.url);
+    expect(await s.write([s.encode(owner, samples('a', 2))])).toEqual({ written: 2, refused: [] });
+    expect(events).toEqual(['write 2 false', 'write 2 true', 'state true']);
+    expect(reported).toEqual([`influx: ${f.url} answered HTTP 408: (no body); retrying in 0.4 s`]);
+  });
+
+  it('another 4xx fails at once, not retried, naming the status', async () => {
+    const f = await fake(() => [418, JSON.stringify({ error: 'teapot' })]);
+    const { s, events } = watched(f.url, { retryMaxMs: 60_000 });
+    const e = await s.write([s.encode(owner, samples('a', 1))]).then(() => undefined, (x: unknown) => x as CollectorError);
+    expect(e).toBeInstanceOf(CollectorError);
+    expect(e!.kind).toBe('sink_server');
+    expect(e!.message).toBe(`influx: ${f.url} answered HTTP 418: teapot`);
+    expect(f.bodies).toHaveLength(1);
+    expect(events).toEqual(['write 1 false', `state false influx: ${f.url} answered HTTP 418: teapot`]);
+  });
+
+  it('the last wait is cut to what is left of retryMaxMs, and the write fails when it is used up', async () => {
+    const f = await fake(() => [503]);
+    const { s, clock, reported } = watched(f.url, { retryMaxMs: 1000 });
+    const e = await s.write([s.encode(owner, samples('a', 1))]).then(() => undefined, (x: unknown) => x as CollectorError);
+    expect(e!.kind).toBe('sink_server');
+    expect(e!.message).toBe(`influx: ${f.url} answered HTTP 503: (no body)`);
+    // 375 ms (half jitter of 500), then 750 cut to the 625 left, then the deadline.
+    expect(reported).toEqual([`influx: ${f.url} answered HTTP 503: (no body); retrying in 0.4 s`, `influx: ${f.url} answered HTTP 503: (no body); retrying in 0.6 s`]);
+    expect(clock.now()).toBe(1000);
+    expect(f.bodies).toHaveLength(3);
+  });
+
+  it('a Retry-After that ends exactly at retryMaxMs is still waited for', async () => {
+    let n = 0;
+    const f = await fake(() => (++n === 1 ? [429, '', { 'retry-after': '7' }] : [204]));
+    const { s, clock } = watched(f.url, { retryMaxMs: 7000 });
+    expect(await s.write([s.encode(owner, samples('a', 1))])).toEqual({ written: 1, refused: [] });
+    expect(clock.now()).toBe(7000);
+    expect(f.bodies).toHaveLength(2);
+  });
+
+  it('a stop while waiting to retry ends the write as stopped, nothing written', async () => {
+    const ac = new AbortController();
+    const f = await fake(() => [503]);
+    const clock = new ManualClock();
+    clock.sleep = async (_ms: number, signal?: AbortSignal) => {
+      ac.abort();
+      if (signal?.aborted) throw new Error('aborted');
+    };
+    const s = new InfluxSink({ apiVersion: 1, url: f.url, database: 'cdn' }, { measurement: 'm', retryMaxMs: 60_000 }, { clock, random: () => 0.5 });
+    const e = await s.write([s.encode(owner, samples('a', 2))], ac.signal).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(SinkStopped);
+    expect((e as SinkStopped).unsent).toBe(2);
     expect(f.bodies).toHaveLength(1);
   });
 });
