@@ -31,13 +31,15 @@ afterEach(async () => {
   }
 });
 
-async function fake(answer: (body: string) => [number, string?, Record<string, string>?]): Promise<{ url: string; bodies: string[] }> {
+async function fake(answer: (body: string) => [number, string?, Record<string, string>?]): Promise<{ url: string; bodies: string[]; heads: string[] }> {
   const bodies: string[] = [];
+  const heads: string[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       bodies.push(body);
+      heads.push(`${req.method} ${req.headers['content-type']}`);
       const [status, text, headers] = answer(body);
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(text ?? '');
@@ -45,7 +47,7 @@ async function fake(answer: (body: string) => [number, string?, Record<string, s
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, heads };
 }
 
 const T0 = 1_790_000_000;
@@ -67,6 +69,7 @@ describe('bodies of about batchSize lines', () => {
     const s = newSink(f.url, { batchSize: 4 });
     const parts = [s.encode(owner, samples('a', 2)), s.encode(owner, samples('b', 2)), s.encode(owner, samples('c', 3)), s.encode(owner, samples('d', 1))];
     expect(await s.write(parts)).toEqual({ written: 8, refused: [] });
+    expect(f.heads).toEqual(['POST text/plain; charset=utf-8', 'POST text/plain; charset=utf-8']);
     expect(f.bodies.map(names)).toEqual([
       [...expectLines('a', 2), ...expectLines('b', 2)],
       [...expectLines('c', 3), ...expectLines('d', 1)],
@@ -173,13 +176,14 @@ describe('SinkStopped', () => {
 describe('answers and retries', () => {
   function watched(url: string, o: Partial<SinkOptions> = {}) {
     const clock = new ManualClock();
+    clock.t = 1_000_000;
     const reported: string[] = [];
     const events: string[] = [];
     const s = new InfluxSink({ apiVersion: 1, url, database: 'cdn' }, { measurement: 'm', retryMaxMs: 1000, requestDeadlineMs: 2000, ...o }, {
       clock,
       random: () => 0.5,
       report: (l) => reported.push(l),
-      telemetry: { onWrite: (n, _ms, ok) => events.push(`write ${n} ${ok}`), onSinkState: (ok, e) => events.push(`state ${ok}${e ? ` ${e}` : ''}`) },
+      telemetry: { onWrite: (n, ms, ok) => events.push(`write ${n} ${ms} ${ok}`), onSinkState: (ok, e) => events.push(`state ${ok}${e ? ` ${e}` : ''}`) },
     });
     return { s, clock, reported, events };
   }
@@ -188,7 +192,7 @@ describe('answers and retries', () => {
     const f = await fake(() => [200, '{}']);
     const { s, events } = watched(f.url);
     expect(await s.write([s.encode(owner, samples('a', 3))])).toEqual({ written: 3, refused: [] });
-    expect(events).toEqual(['write 3 true', 'state true']);
+    expect(events).toEqual(['write 3 0 true', 'state true']);
   });
 
   it('a failing answer is told to telemetry as a failed write; 408 is retried like a 5xx', async () => {
@@ -196,7 +200,7 @@ describe('answers and retries', () => {
     const f = await fake(() => (++n === 1 ? [408] : [204]));
     const { s, events, reported } = watched(f.url);
     expect(await s.write([s.encode(owner, samples('a', 2))])).toEqual({ written: 2, refused: [] });
-    expect(events).toEqual(['write 2 false', 'write 2 true', 'state true']);
+    expect(events).toEqual(['write 2 0 false', 'write 2 0 true', 'state true']);
     expect(reported).toEqual([`influx: ${f.url} answered HTTP 408: (no body); retrying in 0.4 s`]);
   });
 
@@ -208,7 +212,7 @@ describe('answers and retries', () => {
     expect(e!.kind).toBe('sink_server');
     expect(e!.message).toBe(`influx: ${f.url} answered HTTP 418: teapot`);
     expect(f.bodies).toHaveLength(1);
-    expect(events).toEqual(['write 1 false', `state false influx: ${f.url} answered HTTP 418: teapot`]);
+    expect(events).toEqual(['write 1 0 false', `state false influx: ${f.url} answered HTTP 418: teapot`]);
   });
 
   it('the last wait is cut to what is left of retryMaxMs, and the write fails when it is used up', async () => {
@@ -219,7 +223,7 @@ describe('answers and retries', () => {
     expect(e!.message).toBe(`influx: ${f.url} answered HTTP 503: (no body)`);
     // 375 ms (half jitter of 500), then 750 cut to the 625 left, then the deadline.
     expect(reported).toEqual([`influx: ${f.url} answered HTTP 503: (no body); retrying in 0.4 s`, `influx: ${f.url} answered HTTP 503: (no body); retrying in 0.6 s`]);
-    expect(clock.now()).toBe(1000);
+    expect(clock.now()).toBe(1_001_000);
     expect(f.bodies).toHaveLength(3);
   });
 
@@ -228,7 +232,7 @@ describe('answers and retries', () => {
     const f = await fake(() => (++n === 1 ? [429, '', { 'retry-after': '7' }] : [204]));
     const { s, clock } = watched(f.url, { retryMaxMs: 7000 });
     expect(await s.write([s.encode(owner, samples('a', 1))])).toEqual({ written: 1, refused: [] });
-    expect(clock.now()).toBe(7000);
+    expect(clock.now()).toBe(1_007_000);
     expect(f.bodies).toHaveLength(2);
   });
 
@@ -245,5 +249,72 @@ describe('answers and retries', () => {
     expect(e).toBeInstanceOf(SinkStopped);
     expect((e as SinkStopped).unsent).toBe(2);
     expect(f.bodies).toHaveLength(1);
+  });
+});
+
+describe('more answers (strength)', () => {
+  it('a 3xx is not a success: it fails at once; a sink without telemetry fails the same', async () => {
+    const f = await fake(() => [300, JSON.stringify({ error: 'moved' })]);
+    const s = newSink(f.url, { retryMaxMs: 60_000 });
+    const e = await s.write([s.encode(owner, samples('a', 1))]).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(CollectorError);
+    expect((e as CollectorError).message).toBe(`influx: ${f.url} answered HTTP 300: moved`);
+    expect(f.bodies).toHaveLength(1);
+  });
+
+  it('unreachable: told to telemetry as a failed write', async () => {
+    const f = await fake(() => [204]);
+    for (const srv of servers.splice(0)) await new Promise((r) => srv.close(r));
+    const events: string[] = [];
+    const clock = new ManualClock();
+    clock.t = 5000;
+    const s = new InfluxSink({ apiVersion: 1, url: f.url, database: 'cdn' }, { measurement: 'm', retryMaxMs: 0 }, { clock, telemetry: { onWrite: (n, ms, ok) => events.push(`write ${n} ${ms} ${ok}`) } });
+    const e = await s.write([s.encode(owner, samples('a', 2))]).then(() => undefined, (x: unknown) => x as CollectorError);
+    expect(e!.kind).toBe('sink_unreachable');
+    expect(events).toEqual(['write 2 0 false']);
+  });
+
+  it('dropped=N for all lines with no cause: all refused with that message in one request', async () => {
+    const f = await fake((b) => [400, JSON.stringify({ error: `dropped=${b.split('\n').length}` })]);
+    const s = newSink(f.url);
+    const r = await s.write([s.encode(owner, samples('a', 4))]);
+    expect(r.written).toBe(0);
+    expect(r.refused.map((x) => x.reason)).toEqual(Array(4).fill('HTTP 400: dropped=4'));
+    expect(f.bodies).toHaveLength(1);
+  });
+
+  it('a stop after a refusal was settled: SinkStopped counts the refused and resent points as settled', async () => {
+    const ac = new AbortController();
+    let n = 0;
+    const f = await fake((b) => {
+      n++;
+      const lines = b.split('\n');
+      if (n === 1) return [400, JSON.stringify({ error: `partial write: unable to parse '${lines[1]}': bad timestamp dropped=0` })];
+      ac.abort();
+      return [204];
+    });
+    const s = newSink(f.url, { batchSize: 3 });
+    const e = await s.write([s.encode(owner, samples('a', 5))], ac.signal).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(SinkStopped);
+    const st = e as SinkStopped;
+    expect(st.result.written).toBe(2);
+    expect(st.result.refused.map((x) => x.point.value)).toEqual([1]);
+    expect(st.unsent).toBe(2);
+    expect(f.bodies.map((b) => b.split('\n').length)).toEqual([3, 2]);
+  });
+
+  it('a stop during a failed request: no retry notice, no wait', async () => {
+    const ac = new AbortController();
+    const f = await fake(() => {
+      ac.abort();
+      return [503];
+    });
+    const reported: string[] = [];
+    const clock = new ManualClock();
+    const s = new InfluxSink({ apiVersion: 1, url: f.url, database: 'cdn' }, { measurement: 'm', retryMaxMs: 60_000 }, { clock, random: () => 0.5, report: (l) => reported.push(l) });
+    const e = await s.write([s.encode(owner, samples('a', 1))], ac.signal).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(SinkStopped);
+    expect(reported).toEqual([]);
+    expect(clock.now()).toBe(0);
   });
 });
