@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PassFailed, runPass, type PassSettings } from '../../src/core/pass.js';
+import { CollectorError } from '../../src/kernel/errors.js';
 import type { Telemetry } from '../../src/ports.js';
 import { aliyunModule } from '../../src/vendors/aliyun/index.js';
 import { AliyunEmulator } from '../emulators/aliyun.js';
@@ -75,6 +76,32 @@ describe('recovery from InfluxDB', () => {
     expect(news.filter((c) => c.domains.includes('a.example.com')).map((c) => c.params.StartTime)).toEqual(['2026-11-20T10:11:00Z']);
     expect(news.filter((c) => c.domains.includes('b.example.com')).map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:54:00Z']);
     expect(store.domain(ref, 'a.example.com')!.finalEndSec).toBe(H('10:24'));
+  });
+});
+
+describe('recovery only where it applies', () => {
+  it('a backfill never asks InfluxDB; InfluxDB away during collect is told to telemetry as the sink down', async () => {
+    const states: string[] = [];
+    const { deps, adapter, stream } = setup(['a.example.com'], { onSinkState: (ok: boolean, e?: string) => states.push(`${ok} ${e}`) } as Telemetry);
+    let asked = 0;
+    const away = { newestBuckets: async () => { asked++; throw new CollectorError('sink_timeout', 'influx: http://influx:8086 timed out: no complete answer within 30000 ms'); } };
+    await runPass({ ...deps, recovery: away }, { ...settings, recoverFromInflux: true }, adapter, stream, ['a.example.com'], { kind: 'range', fromSec: H('08:00'), toSec: H('08:05') });
+    expect(asked).toBe(0);
+    await runPass({ ...deps, recovery: away }, { ...settings, recoverFromInflux: false }, adapter, stream, ['a.example.com'], { kind: 'collect' }).catch(() => undefined);
+    expect(asked).toBe(0);
+    const fresh = setup(['a.example.com'], { onSinkState: (ok: boolean, e?: string) => states.push(`${ok} ${e}`) } as Telemetry);
+    const err = await runPass({ ...fresh.deps, recovery: away }, { ...settings, recoverFromInflux: true }, fresh.adapter, fresh.stream, ['a.example.com'], { kind: 'collect' }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PassFailed);
+    expect(asked).toBe(1);
+    expect(states).toEqual(['false influx: http://influx:8086 timed out: no complete answer within 30000 ms']);
+    expect(fresh.calls()).toEqual([]);
+  });
+
+  it('another failure of the recovery query is not swallowed', async () => {
+    const { deps, adapter, stream, calls } = setup(['a.example.com']);
+    const broken = { newestBuckets: async () => { throw new CollectorError('config', 'bad measurement'); } };
+    await expect(runPass({ ...deps, recovery: broken }, { ...settings, recoverFromInflux: true }, adapter, stream, ['a.example.com'], { kind: 'collect' })).rejects.toThrow('bad measurement');
+    expect(calls()).toEqual([]);
   });
 });
 
