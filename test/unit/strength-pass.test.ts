@@ -169,3 +169,91 @@ describe('chunks', () => {
     expect((err as PassFailed).summary).toMatchObject({ finalEndSec: H('10:24'), owed: 0, windows: 32 });
   });
 });
+
+describe('failures and their reach (strength)', () => {
+  const three = ['a.example.com', 'b.example.com', 'c.example.com'];
+  const failed = async (p: Promise<unknown>) => {
+    const e = await p.then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(PassFailed);
+    return e as PassFailed;
+  };
+
+  it('a refused key: the calls after it are dropped quietly, the pass fails as reported, no domain moves', async () => {
+    const clock = new ManualClock(START);
+    const emu = new AliyunEmulator({ accounts: { [AK]: { secret: SK, domains: three } }, now: () => clock.now() });
+    const deps = testDeps({ clock, http: inProcessHttp((r) => emu.handle(r)), sink: new MemorySink(), store: new MemoryStore(), credentials: staticCredentials({ aliyun: { default: { accessKeyId: AK, accessKeySecret: 'wrong' } } }) });
+    const adapter = aliyunModule.createAdapter(moduleSettings(aliyunModule, { endpoint: 'http://cdn.emulator:8080', apis: [API] }), moduleAccount('default', three));
+    const e = await failed(runPass(deps, { ...settings, concurrency: 1 }, adapter, adapter.streams[0]!, three, { kind: 'collect' }));
+    expect(e.reported).toBe(true);
+    expect(e.message).toBe(`aliyun ${API}: the pass had failures (each reported above)`);
+    expect(e.summary).toMatchObject({ failedCalls: 1, written: 0 });
+    expect(deps.reports).toHaveLength(1);
+  });
+
+  it('window failures of two calls are reported once each, not once for both', async () => {
+    const { emu, deps, adapter, stream } = setup(three);
+    emu.inject({ fault: 'missing-container', domain: 'a.example.com', count: 3 });
+    emu.inject({ fault: 'missing-container', domain: 'b.example.com', count: 3 });
+    await failed(runPass(deps, settings, adapter, stream, three, { kind: 'collect' }));
+    expect(deps.reports.filter((l) => /Malformed/.test(l)).map((l) => l.split(':')[0])).toEqual(expect.arrayContaining([`aliyun ${API} a.example.com`, `aliyun ${API} b.example.com`]));
+    expect(deps.reports).toHaveLength(2);
+  });
+
+  it('a window failure does not keep the domain from its later windows', async () => {
+    const { emu, deps, adapter, stream, calls, store, ref } = setup(['a.example.com']);
+    emu.inject({ fault: 'missing-container', domain: 'a.example.com', count: 3 });
+    await failed(runPass(deps, settings, adapter, stream, ['a.example.com'], { kind: 'range', fromSec: H('06:00'), toSec: H('09:00') }));
+    // 3 attempts at 06:00, then 07:00 and 08:00
+    expect(calls().map((c) => c.params.StartTime)).toEqual(['2026-11-20T06:00:00Z', '2026-11-20T06:00:00Z', '2026-11-20T06:00:00Z', '2026-11-20T07:00:00Z', '2026-11-20T08:00:00Z']);
+    expect(store.domain(ref, 'a.example.com')!.owedWindows).toEqual([expect.objectContaining({ fromSec: H('06:00'), toSec: H('07:00') })]);
+  });
+
+  it('two problems of different sources still fail the pass (unusable and refused; failed call and refused)', async () => {
+    const one = setup(['a.example.com', 'b.example.com']);
+    one.emu.inject({ fault: 'value-abc', domain: 'a.example.com' });
+    (one.sink as MemorySink).refuse((p) => p.domain === 'b.example.com' && p.tsSec === H('09:30'), 'nope');
+    expect((await failed(runPass(one.deps, settings, one.adapter, one.stream, ['a.example.com', 'b.example.com'], { kind: 'collect' }))).summary).toMatchObject({ unusable: 1, refused: 1 });
+    const two = setup(['a.example.com', 'b.example.com']);
+    two.emu.inject({ fault: 'missing-container', domain: 'a.example.com', count: 3 });
+    (two.sink as MemorySink).refuse((p) => p.domain === 'b.example.com' && p.tsSec === H('09:30'), 'nope');
+    expect((await failed(runPass(two.deps, settings, two.adapter, two.stream, ['a.example.com', 'b.example.com'], { kind: 'collect' }))).summary).toMatchObject({ failedCalls: 1, refused: 1 });
+  });
+
+  it('the InfluxDB write failing on the first chunk: the next chunk is fetched but not written', async () => {
+    const ds = names(33);
+    const { deps, adapter, stream, sink } = setup(ds);
+    (sink as MemorySink).failNext = 1;
+    const e = await failed(runPass(deps, { ...settings, concurrency: 1 }, adapter, stream, ds, { kind: 'collect' }));
+    expect(e.reported).toBe(false);
+    expect(e.cause).toMatchObject({ kind: 'sink_unreachable' });
+    expect((sink as MemorySink).batches).toHaveLength(0);
+  });
+});
+
+describe('the summary and the stop (strength)', () => {
+  it('finalEndSec is the newest checkpoint of all domains, whatever their order; absent when none has one', async () => {
+    const { deps, adapter, stream } = setup(['a.example.com', 'b.example.com']);
+    await runPass(deps, settings, adapter, stream, ['b.example.com'], { kind: 'range', fromSec: H('09:00'), toSec: H('09:50') });
+    const s = await runPass(deps, settings, adapter, stream, ['a.example.com', 'b.example.com'], { kind: 'range', fromSec: H('08:00'), toSec: H('08:05') });
+    expect(s.finalEndSec).toBe(H('09:50'));
+    const fresh = setup(['a.example.com']);
+    const ac = new AbortController();
+    ac.abort();
+    const e = await runPass(fresh.deps, settings, fresh.adapter, fresh.stream, ['a.example.com'], { kind: 'collect' }, ac.signal).then(() => undefined, (x: unknown) => x as PassFailed);
+    expect(e).toBeInstanceOf(PassFailed);
+    expect('finalEndSec' in e!.summary).toBe(false);
+  });
+
+  it('a stop after every window was fetched and written is not a stopped pass', async () => {
+    const { deps, adapter, stream, sink, store, ref } = setup(['a.example.com', 'b.example.com']);
+    const ac = new AbortController();
+    const write = sink.write.bind(sink);
+    sink.write = async (parts) => {
+      ac.abort();
+      return write(parts);
+    };
+    const s = await runPass(deps, settings, adapter, stream, ['a.example.com', 'b.example.com'], { kind: 'collect' }, ac.signal);
+    expect(s).toMatchObject({ written: 120, calls: 2 });
+    expect(store.domain(ref, 'b.example.com')!.finalEndSec).toBe(H('09:54'));
+  });
+});
