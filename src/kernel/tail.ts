@@ -31,7 +31,8 @@ const MAX_HOLE = 3;
 export function splitKey(k: string): { metric: string; intervalSec: number; tsSec: number } | undefined {
   const a = k.lastIndexOf('|');
   const b = k.lastIndexOf('|', a - 1);
-  if (a < 0 || b < 0) return undefined;
+  // b is 0 for an empty metric, and for a key '|5' too (a negative start searches from 0): not keys.
+  if (b <= 0) return undefined;
   return { metric: k.slice(0, b), intervalSec: Number(k.slice(b + 1, a)), tsSec: Number(k.slice(a + 1)) };
 }
 

@@ -72,6 +72,40 @@ describe('lines', () => {
     expect(decodeLine('m,vendor=a,account=b,domain=c,metric=d,interval=x value=1 1')).toBeUndefined();
     expect(decodeLine('not a line')).toBeUndefined();
   });
+
+  it('decodeLine: a newline escaped in a tag comes back as a newline; no area key without an area', () => {
+    const nl: Point = { ...base, domain: 'a\nb', account: 'x\ny' };
+    expect(decodeLine(toLine('m', nl))).toStrictEqual(nl);
+    expect(decodeLine(toLine('m', base))).toStrictEqual(base);
+    expect('area' in decodeLine(toLine('m', base))!).toBe(false);
+    expect(decodeLine(toLine('m', { ...base, area: 'overseas' }))?.area).toBe('overseas');
+  });
+
+  it('decodeLine refuses a line missing any of vendor, account, domain, metric, an integer interval or timestamp', () => {
+    const line = toLine('m', base);
+    expect(decodeLine(line)).toStrictEqual(base);
+    for (const tag of ['vendor=aliyun', 'account=default', 'domain=a.com', 'metric=traffic_bytes', 'interval=300']) {
+      const cut = line.replace(`,${tag}`, '');
+      expect(cut, tag).not.toBe(line);
+      expect(decodeLine(cut), tag).toBeUndefined();
+    }
+    expect(decodeLine(line.replace(' 1800000000', ' 1800000000.5'))).toBeUndefined();
+    expect(decodeLine(line.replace('interval=300', 'interval=3.5'))).toBeUndefined();
+  });
+
+  it('decodeLine refuses a line with a fourth part or a tag that is not one key=value', () => {
+    const line = toLine('m', base);
+    expect(decodeLine(`${line} 7`)).toBeUndefined();
+    expect(decodeLine(line.replace(',domain=a.com', ',domain=a.com,stray'))).toBeUndefined();
+    expect(decodeLine(line.replace('domain=a.com', 'domain=a=b'))).toBeUndefined();
+  });
+
+  it('decodeLine: a field other than value reads as NaN, not as a number', () => {
+    const p = decodeLine(toLine('m', base).replace(' value=1.5 ', ' other=1.5 '));
+    expect(p).toBeDefined();
+    expect(p!.value).toBeNaN();
+    expect(decodeLine(toLine('m', base).replace(' value=1.5 ', ' value=2 '))!.value).toBe(2);
+  });
 });
 
 describe('refusals', () => {

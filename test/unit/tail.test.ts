@@ -122,3 +122,57 @@ describe('TailBuilder', () => {
     expect([...t.keys()]).toEqual([k('a|b', 60, T)]);
   });
 });
+
+describe('Tail (strength)', () => {
+  it('Tail.from refuses a key without metric, interval and bucket, naming it', () => {
+    for (const bad of ['bad', 'm|300', '|5', '|60|5']) {
+      expect(() => Tail.from([[bad, 1]]), bad).toThrow(`tail key ${JSON.stringify(bad)} is not metric|intervalSec|bucketSec`);
+      expect(Tail.from([[k('m', 60, T), 1]]).get(bad), bad).toBeUndefined();
+    }
+    const b = new TailBuilder();
+    expect(() => b.addAll(new Map([['|5', 1]]))).toThrow(/"\|5" is not metric/);
+    expect(b.size).toBe(0);
+  });
+
+  it('fromRuns skips NaN values: a leading hole moves the run start, a long hole splits the run', () => {
+    const t = Tail.fromRuns([{ metric: 'm', intervalSec: 60, firstSec: T, values: [NaN, 1, NaN, NaN, NaN, NaN, 2] }]);
+    expect([...t.runs()]).toEqual([
+      { metric: 'm', intervalSec: 60, firstSec: T + 60, values: [1] },
+      { metric: 'm', intervalSec: 60, firstSec: T + 6 * 60, values: [2] },
+    ]);
+    expect(t.size).toBe(2);
+    expect(Tail.fromRuns([{ metric: 'm', intervalSec: 60, firstSec: T, values: [NaN, NaN] }])).toBe(Tail.EMPTY);
+  });
+
+  it('addAll of a tail takes its buckets only, not the holes inside a run', () => {
+    const t = Tail.from([[k('m', 60, T), 1], [k('m', 60, T + 120), 2]]);
+    expect([...t.runs()]).toEqual([{ metric: 'm', intervalSec: 60, firstSec: T, values: [1, NaN, 2] }]);
+    const b = new TailBuilder();
+    b.addAll(t);
+    expect(b.size).toBe(2);
+    expect([...b.entries()]).toEqual([[k('m', 60, T), 1], [k('m', 60, T + 120), 2]]);
+    // cut at the hole: the kept run starts at the next value, not at the hole
+    expect([...b.build(T + 60).runs()]).toEqual([{ metric: 'm', intervalSec: 60, firstSec: T + 120, values: [2] }]);
+    expect([...t.since(T + 60).runs()]).toEqual([{ metric: 'm', intervalSec: 60, firstSec: T + 120, values: [2] }]);
+  });
+
+  it('addAll of a builder copies each bucket once', () => {
+    const other = new TailBuilder();
+    other.set('n', 60, T, 5);
+    other.set('n', 60, T + 60, 6);
+    const b = new TailBuilder();
+    b.addAll(other);
+    expect(b.size).toBe(2);
+    const each: number[] = [];
+    b.each((_m, _g, ts, v) => each.push(ts, v));
+    expect(each).toEqual([T, 5, T + 60, 6]);
+  });
+
+  it('valueAt in a run followed by another does not read into the next run', () => {
+    const t = Tail.from([[k('m', 60, T), 1], [k('n', 60, T), 2], [k('m', 60, T + 600), 3]]);
+    expect(t.valueAt('m', 60, T + 60)).toBeUndefined();
+    expect(t.valueAt('m', 60, T + 600)).toBe(3);
+    expect(t.valueAt('n', 60, T + 60)).toBeUndefined();
+    expect(t.valueAt('n', 60, T)).toBe(2);
+  });
+});

@@ -106,3 +106,61 @@ describe('tail keys', () => {
     expect(tailKeyTs(tailKey('status_404', 300, 1_790_000_100))).toBe(1_790_000_100);
   });
 });
+
+describe('checkSamples: series kept apart (strength)', () => {
+  const s = (domain: string, metric: string, i: number, value = i): Sample => ({ domain, metric, intervalSec: 60, tsSec: FROM + i * 60, value });
+  const one: CallSpec = { ...call, finalBeforeSec: FROM + 120 };
+
+  it('interleaved domains and metrics land in their own series; usable comes out by domain, then metric, in first-seen order', () => {
+    const input = [
+      s('a.example.com', 'requests', 0), s('b.example.com', 'requests', 0), s('a.example.com', 'requests', 1),
+      s('a.example.com', 'traffic_bytes', 0), s('b.example.com', 'traffic_bytes', 0), s('b.example.com', 'requests', 1),
+      s('a.example.com', 'traffic_bytes', 1), s('b.example.com', 'traffic_bytes', 1), s('a.example.com', 'requests', 0, 9),
+    ];
+    const r = checkSamples(one, input);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.unusable).toEqual([]);
+    expect(r.usable.map((x) => `${x.domain} ${x.metric} ${(x.tsSec - FROM) / 60}=${x.value}`)).toEqual([
+      'a.example.com requests 0=9', 'a.example.com requests 1=1',
+      'a.example.com traffic_bytes 0=0', 'a.example.com traffic_bytes 1=1',
+      'b.example.com requests 0=0', 'b.example.com requests 1=1',
+      'b.example.com traffic_bytes 0=0', 'b.example.com traffic_bytes 1=1',
+    ]);
+  });
+
+  it('a bucket present for one domain or metric does not stand in for another', () => {
+    // b's requests at 10:01 missing; a's requests and b's traffic at 10:01 present
+    const input = [s('a.example.com', 'requests', 0), s('a.example.com', 'requests', 1), s('b.example.com', 'requests', 0), s('a.example.com', 'traffic_bytes', 0), s('a.example.com', 'traffic_bytes', 1), s('b.example.com', 'traffic_bytes', 0), s('b.example.com', 'traffic_bytes', 1)];
+    expect(checkSamples(one, input)).toEqual({ ok: false, message: 'the answer lacks requests at 2026-11-20T10:01:00Z for b.example.com' });
+    const input2 = [s('a.example.com', 'requests', 0), s('a.example.com', 'requests', 1), s('b.example.com', 'requests', 0), s('b.example.com', 'requests', 1), s('a.example.com', 'traffic_bytes', 0), s('b.example.com', 'traffic_bytes', 0), s('b.example.com', 'traffic_bytes', 1)];
+    expect(checkSamples(one, input2)).toEqual({ ok: false, message: 'the answer lacks traffic_bytes at 2026-11-20T10:01:00Z for a.example.com' });
+  });
+
+  it('final buckets end at the window end when the horizon lies past it; the window start is asked', () => {
+    const all = complete();
+    expect(checkSamples({ ...call, finalBeforeSec: FROM + 3600 }, all.filter((x) => x.tsSec !== FROM + 240))).toEqual({ ok: false, message: 'the answer lacks traffic_bytes at 2026-11-20T10:04:00Z for a.example.com' });
+    expect(checkSamples({ ...call, finalBeforeSec: FROM + 3600 }, all).ok).toBe(true);
+    expect(checkSamples(call, all.filter((x) => x.tsSec !== FROM))).toEqual({ ok: false, message: 'the answer lacks traffic_bytes at 2026-11-20T10:00:00Z for a.example.com' });
+    expect(checkSamples(call, all.filter((x) => x.tsSec !== FROM + 180))).toEqual({ ok: false, message: 'the answer lacks traffic_bytes at 2026-11-20T10:03:00Z for a.example.com' });
+  });
+
+  it('the window bounds: its first bucket is inside, its end is outside; messages name the window', () => {
+    const r = checkSamples(call, [...complete(), s('a.example.com', 'requests', -1)]);
+    expect(r).toEqual({ ok: false, message: 'timestamp 2026-11-20T09:59:00Z lies outside the asked window 2026-11-20T10:00:00Z–2026-11-20T10:05:00Z' });
+    expect(checkSamples(call, [s('a.example.com', 'requests', 0, 1), ...complete()]).ok).toBe(true);
+    expect(checkSamples(call, [{ ...s('a.example.com', 'requests', 0), tsSec: Infinity }])).toEqual({ ok: false, message: 'timestamp Infinity is off the 60 s bucket grid' });
+  });
+
+  it('an unusable value is reported with its raw text, or its number when there is none', () => {
+    const r = checkSamples(call, complete(set(at('a.example.com', 'requests', '10:02'), { value: -2 })));
+    expect(r.ok && r.unusable.map((u) => u.reason)).toEqual(['-2 is negative']);
+    const r2 = checkSamples(call, complete(set(at('a.example.com', 'requests', '10:02'), { value: -2, raw: '-2.0' })));
+    expect(r2.ok && r2.unusable.map((u) => u.reason)).toEqual(['-2.0 is negative']);
+  });
+
+  it('tailKey and tailKeyTs agree', () => {
+    expect(tailKey('status_404', 300, FROM)).toBe(`status_404|300|${FROM}`);
+    expect(tailKeyTs(tailKey('a|b', 60, FROM))).toBe(FROM);
+  });
+});
