@@ -163,8 +163,9 @@ export async function runPass(
     summary.refused += res.refused.length;
     const refused = new Map<string, string>();
     for (const rp of res.refused) {
-      refused.set(`${rp.point.domain}|${tailKey(rp.point.metric, rp.point.intervalSec, rp.point.tsSec)}`, rp.reason);
-      progress.get(rp.point.domain)?.owed.set(tailKey(rp.point.metric, rp.point.intervalSec, rp.point.tsSec), `refused by InfluxDB: ${rp.reason}`);
+      const k = tailKey(rp.point.metric, rp.point.intervalSec, rp.point.tsSec);
+      refused.set(`${rp.point.domain}|${k}`, rp.reason);
+      progress.get(rp.point.domain)?.owed.set(k, `refused by InfluxDB: ${rp.reason}`);
       reportOnce(deps, log, `${adapter.module} ${stream.api} ${rp.point.domain}: InfluxDB refused ${rp.point.metric} at ${isoSeconds(rp.point.tsSec)}: ${rp.reason}; fetched again later (account ${adapter.account})`);
     }
     if (res.refused.length) problems++;

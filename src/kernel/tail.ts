@@ -75,13 +75,18 @@ export class Tail implements ReadonlyMap<string, number> {
     return this.#size;
   }
 
+  /** Where run `r`'s values end: the next run's offset, or the end of all values. */
+  #end(r: number): number {
+    return r + 7 < this.#index.length ? (this.#index[r + 7] as number) : this.#values.length;
+  }
+
   /** The value written for a bucket, or undefined. */
   valueAt(metric: string, intervalSec: number, tsSec: number): number | undefined {
     const ix = this.#index;
     for (let r = 0; r < ix.length; r += 4) {
       if (ix[r + 1] !== intervalSec || ix[r] !== metric) continue;
       const i = (tsSec - (ix[r + 2] as number)) / intervalSec;
-      const end = r + 7 < ix.length ? (ix[r + 7] as number) : this.#values.length;
+      const end = this.#end(r);
       const at = (ix[r + 3] as number) + i;
       if (!Number.isInteger(i) || i < 0 || at >= end) continue;
       const v = this.#values[at]!;
@@ -94,7 +99,7 @@ export class Tail implements ReadonlyMap<string, number> {
   *runs(): IterableIterator<TailRun> {
     const ix = this.#index;
     for (let r = 0; r < ix.length; r += 4) {
-      const end = r + 7 < ix.length ? (ix[r + 7] as number) : this.#values.length;
+      const end = this.#end(r);
       yield { metric: ix[r] as string, intervalSec: ix[r + 1] as number, firstSec: ix[r + 2] as number, values: this.#values.slice(ix[r + 3] as number, end) };
     }
   }
@@ -112,7 +117,7 @@ export class Tail implements ReadonlyMap<string, number> {
   *#buckets(): IterableIterator<[string, number, number, number]> {
     const ix = this.#index;
     for (let r = 0; r < ix.length; r += 4) {
-      const end = r + 7 < ix.length ? (ix[r + 7] as number) : this.#values.length;
+      const end = this.#end(r);
       const m = ix[r] as string;
       const g = ix[r + 1] as number;
       const first = ix[r + 2] as number;
