@@ -7,8 +7,8 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { VENDOR_ERROR_POLICY, describeError, isKind, type VendorError } from '../kernel/errors.js';
 import type { Sample } from '../kernel/schema.js';
-import { Tail, TailBuilder } from '../kernel/tail.js';
-import { isoSeconds } from '../kernel/time.js';
+import { NO_ITEMS, Tail, TailBuilder } from '../kernel/tail.js';
+import { isoSeconds, type Window } from '../kernel/time.js';
 import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { CheckpointStore, DomainState, EncodedPoints, GapEntry, PassSummary, PointOwner, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
 import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
@@ -68,6 +68,18 @@ interface CallResult {
   readonly error?: VendorError;
 }
 
+interface LiveDomain {
+  readonly plan: DomainPlan;
+  /** The checkpoint at the start of the pass: every transition is made from it. */
+  readonly prev: DomainState | undefined;
+  /** Made on the first result for the domain. */
+  progress?: DomainProgress;
+  /** Calls planned for the domain whose results are not committed yet. */
+  left: number;
+}
+
+const windowsKey = (ws: readonly Window[]) => ws.map((w) => `${w.fromSec}-${w.toSec}-${w.granularitySec}-${w.alignOffsetSec ?? 0}`).join(',');
+
 /** The value written before for a bucket of the provisional tail. */
 function tailValue(tail: ReadonlyMap<string, number>, s: Sample): number | undefined {
   if (tail.size === 0) return undefined;
@@ -114,33 +126,65 @@ export async function runPass(
   // InfluxDB could not say where these domains' data ends: they wait for a later pass.
   const waiting = new Set(recovered === 'unavailable' ? fresh : []);
   if (waiting.size) domains = domains.filter((d) => !waiting.has(d));
-  const plans = new Map<string, DomainPlan>();
+  // Per domain, until its last call is committed (then its final transition is made and it is
+  // dropped): memory for the pass follows the domains in flight, not all of them (issue 12).
+  const live = new Map<string, LiveDomain>();
   const notes = new Map<string, string[]>();
+  // Domains with the same checkpoint plan the same windows: one array of them, not one per domain.
+  const sameWindows = new Map<string, readonly Window[]>();
+  const shared = (ws: readonly Window[]): readonly Window[] => {
+    if (!ws.length) return NO_ITEMS as readonly Window[];
+    const key = windowsKey(ws);
+    return sameWindows.get(key) ?? (sameWindows.set(key, ws), ws);
+  };
   for (const d of domains) {
     const r = recovered === 'unavailable' ? undefined : recovered.get(d);
-    const p = planDomain({ domain: d, nowSec, mode, state: state.get(d), ...(r !== undefined ? { recoveredFromSec: Math.min(r + g0, horizon) } : {}), initialLookbackSec: Math.floor(settings.initialLookbackMs / 1000), rules: stream.rules });
-    plans.set(d, p);
+    const prev = state.get(d);
+    const p = planDomain({ domain: d, nowSec, mode, state: prev, ...(r !== undefined ? { recoveredFromSec: Math.min(r + g0, horizon) } : {}), initialLookbackSec: Math.floor(settings.initialLookbackMs / 1000), rules: stream.rules });
+    const plan: DomainPlan = { ...p, windows: shared(p.windows), refetch: shared(p.refetch) };
+    live.set(d, { plan, prev, left: plan.windows.length + plan.refetch.length });
     if (p.lost) {
       const text = mode.kind === 'collect' ? `buckets from ${isoSeconds(p.lost.fromSec)} to ${isoSeconds(p.lost.toSec)} are older than the vendor keeps; they cannot be collected any more` : `${isoSeconds(p.lost.fromSec)} to ${isoSeconds(p.lost.toSec)} is older than the vendor serves for this API; skipped`;
       notes.set(text, [...(notes.get(text) ?? []), d]);
     }
   }
+  sameWindows.clear();
   for (const [text, ds] of notes) reportOnce(deps, log, `${adapter.module} ${stream.api} ${ds.length <= 3 ? ds.join(',') : `${ds.length} domains`}: ${text} (account ${adapter.account})`);
 
-  const prevAtStart = new Map<string, DomainState | undefined>(domains.map((d) => [d, state.get(d)]));
-  const progress = new Map<string, DomainProgress>(domains.map((d) => [d, newProgress()]));
-  const jobs = groupJobs([...plans.values()], stream.maxDomainsPerCall);
+  const jobs = groupJobs([...live.values()].map((x) => x.plan), stream.maxDomainsPerCall);
   deps.telemetry?.onPlanned?.(adapter.module, stream.id, jobs.reduce((n, j) => n + j.windows.length, 0));
   const limit = pLimit(settings.concurrency);
   const blockedDomains = new Set<string>();
   let accountFailure: string | undefined;
   let sinkError: unknown;
   let problems = 0;
+  /** A domain dropped before all its windows were done (stopped or failed part-way). */
+  let unfinished = false;
 
-  const transition = (d: string, giveUp: boolean) => {
-    const t = nextDomainState({ prev: prevAtStart.get(d), plan: plans.get(d)!, progress: progress.get(d)!, mode, nowSec, horizonSec: horizon, rules: stream.rules, ...(giveUp ? { giveUpAfterSec: settings.giveUpAfterMs / 1000 } : {}) });
+  const progressOf = (x: LiveDomain): DomainProgress => (x.progress ??= newProgress());
+  const transition = (d: string, x: LiveDomain, giveUp: boolean) => {
+    const t = nextDomainState({ prev: x.prev, plan: x.plan, progress: progressOf(x), mode, nowSec, horizonSec: horizon, rules: stream.rules, ...(giveUp ? { giveUpAfterSec: settings.giveUpAfterMs / 1000 } : {}) });
     if (t.state) state.set(d, t.state);
     return t;
+  };
+  /** The last transition of a domain in this pass: owed buckets past their time become gap entries. */
+  const finish = (d: string, x: LiveDomain, gaps: GapEntry[]) => {
+    const t = transition(d, x, true);
+    if (progressOf(x).doneInOrder < x.plan.windows.length) unfinished = true;
+    live.delete(d);
+    for (const g of t.gaps) {
+      gaps.push({ module: adapter.module, vendor: adapter.vendor, account: adapter.account, stream: stream.id, domain: d, metric: g.metric, intervalSec: g.intervalSec, fromSec: g.fromSec, toSec: g.toSec, reason: g.reason, recordedAtSec: nowSec });
+      deps.report(`${adapter.module} ${stream.api} ${d}: gap ${g.metric} ${isoSeconds(g.fromSec)} to ${isoSeconds(g.toSec)} recorded in the gap ledger after collect.giveUpAfterMs: ${g.reason} (account ${adapter.account})`);
+    }
+    return t;
+  };
+  /** The gap ledger first: a checkpoint never moves past a bucket that is neither written nor recorded. */
+  const commit = async (changed: Map<string, DomainState>, gaps: GapEntry[]) => {
+    if (gaps.length) {
+      await deps.store.recordGaps(gaps);
+      summary.gaps += gaps.length;
+    }
+    if (changed.size) await deps.store.commit(ref, changed);
   };
 
   // Calls go wave by wave (the n-th window of every job), in chunks: a chunk is fetched while the
@@ -165,16 +209,19 @@ export async function runPass(
     for (const rp of res.refused) {
       const k = tailKey(rp.point.metric, rp.point.intervalSec, rp.point.tsSec);
       refused.set(`${rp.point.domain}|${k}`, rp.reason);
-      progress.get(rp.point.domain)?.owed.set(k, `refused by InfluxDB: ${rp.reason}`);
+      const x = live.get(rp.point.domain);
+      if (x) progressOf(x).owed.set(k, `refused by InfluxDB: ${rp.reason}`);
       reportOnce(deps, log, `${adapter.module} ${stream.api} ${rp.point.domain}: InfluxDB refused ${rp.point.metric} at ${isoSeconds(rp.point.tsSec)}: ${rp.reason}; fetched again later (account ${adapter.account})`);
     }
     if (res.refused.length) problems++;
     // Acknowledged: now the checkpoints may move.
-    const touched = new Set<string>();
+    const touched = new Map<string, LiveDomain>();
     for (const r of results) {
       for (const d of r.call.domains) {
-        const pr = progress.get(d)!;
-        touched.add(d);
+        const x = live.get(d)!;
+        const pr = progressOf(x);
+        x.left--;
+        touched.set(d, x);
         if (r.error) {
           const scope = VENDOR_ERROR_POLICY[r.error.kind].scope;
           pr.lastError = vendorErrorLine(adapter.module, stream.api, adapter.account, [d], r.error);
@@ -188,22 +235,23 @@ export async function runPass(
         if (!r.refetch && !pr.blocked) pr.doneInOrder++;
       }
       for (const u of r.unusable ?? []) {
-        progress.get(u.sample.domain)!.owed.set(tailKey(u.sample.metric, u.sample.intervalSec, u.sample.tsSec), `unusable value ${u.reason}`);
+        progressOf(live.get(u.sample.domain)!).owed.set(tailKey(u.sample.metric, u.sample.intervalSec, u.sample.tsSec), `unusable value ${u.reason}`);
       }
       // Only the provisional tail is remembered: a bucket before the horizon is final once written.
       // A refused point is owed instead: its value was not written, so it must not look unchanged later.
       for (const [d, b] of r.provisional ?? []) {
-        const written = progress.get(d)!.written;
+        const written = progressOf(live.get(d)!).written;
         if (!refused.size) written.addAll(b);
         else b.each((m, g, ts, v) => refused.has(`${d}|${tailKey(m, g, ts)}`) || written.set(m, g, ts, v));
       }
     }
     const changed = new Map<string, DomainState>();
-    for (const d of touched) {
-      const t = transition(d, false);
+    const gaps: GapEntry[] = [];
+    for (const [d, x] of touched) {
+      const t = x.left <= 0 ? finish(d, x, gaps) : transition(d, x, false);
       if (t.state) changed.set(d, t.state);
     }
-    if (changed.size) await deps.store.commit(ref, changed);
+    await commit(changed, gaps);
     deps.telemetry?.onWindowsDone?.(adapter.module, stream.id, results.length);
   };
 
@@ -212,8 +260,8 @@ export async function runPass(
     for (const j of jobs) {
       const w = j.windows[wave];
       if (!w) continue;
-      const live = j.domains.filter((d) => !blockedDomains.has(d));
-      if (live.length) calls.push({ call: { stream, domains: live, window: w, finalBeforeSec: horizon }, refetch: j.refetch });
+      const open = j.domains.filter((d) => !blockedDomains.has(d));
+      if (open.length) calls.push({ call: { stream, domains: open, window: w, finalBeforeSec: horizon }, refetch: j.refetch });
     }
     for (let c = 0; c < calls.length && !sinkError && !accountFailure; c += chunkSize) {
       if (signal?.aborted) break;
@@ -279,30 +327,20 @@ export async function runPass(
     return { call, refetch, encoded, unchanged, ...(provisional ? { provisional } : {}), unusable };
   }
 
-  // Domains a stop, a sink failure or an account failure kept from their windows keep their checkpoint.
-  for (const [d, p] of plans) {
-    const pr = progress.get(d)!;
-    if (pr.doneInOrder < p.windows.length) pr.blocked = true;
-  }
-  // Last transition of the pass: owed buckets past their time go into the gap ledger, reported once more.
-  if (!sinkError) {
+  // Domains still here were kept from some of their windows (a stop, a sink or account failure, a
+  // domain refused): they keep their checkpoint. Their last transition, unless the sink failed.
+  if (!sinkError && live.size) {
     const changed = new Map<string, DomainState>();
     const gaps: GapEntry[] = [];
-    for (const d of domains) {
-      const t = transition(d, true);
-      if (!t.gaps.length) continue;
-      if (t.state) changed.set(d, t.state);
-      for (const g of t.gaps) {
-        gaps.push({ module: adapter.module, vendor: adapter.vendor, account: adapter.account, stream: stream.id, domain: d, metric: g.metric, intervalSec: g.intervalSec, fromSec: g.fromSec, toSec: g.toSec, reason: g.reason, recordedAtSec: nowSec });
-        deps.report(`${adapter.module} ${stream.api} ${d}: gap ${g.metric} ${isoSeconds(g.fromSec)} to ${isoSeconds(g.toSec)} recorded in the gap ledger after collect.giveUpAfterMs: ${g.reason} (account ${adapter.account})`);
-      }
+    for (const [d, x] of live) {
+      const pr = progressOf(x);
+      if (pr.doneInOrder < x.plan.windows.length) pr.blocked = true;
+      const t = finish(d, x, gaps);
+      // Without gaps the state is the one the last commit wrote.
+      if (t.gaps.length && t.state) changed.set(d, t.state);
     }
-    if (gaps.length) {
-      await deps.store.recordGaps(gaps);
-      await deps.store.commit(ref, changed);
-      summary.gaps += gaps.length;
-    }
-  }
+    await commit(changed, gaps);
+  } else if (live.size) unfinished = true;
 
   let newest: number | undefined;
   for (const d of domains) {
@@ -315,7 +353,7 @@ export async function runPass(
   if (newest !== undefined) summary.finalEndSec = newest;
 
   if (sinkError) throw new PassFailed(describeError(sinkError), summary, false, sinkError);
-  if (signal?.aborted && [...plans.values()].some((p) => progress.get(p.domain)!.doneInOrder < p.windows.length)) throw new PassFailed('stopped before the pass finished', summary, true);
+  if (signal?.aborted && unfinished) throw new PassFailed('stopped before the pass finished', summary, true);
   if (problems || waiting.size) throw new PassFailed(`${adapter.module} ${stream.api}: the pass had failures (each reported above)`, summary, true);
   return summary;
 }

@@ -257,3 +257,27 @@ describe('the summary and the stop (strength)', () => {
     expect(store.domain(ref, 'b.example.com')!.finalEndSec).toBe(H('09:54'));
   });
 });
+
+describe('a domain is finished as soon as its last call is committed (issue 12: memory follows the domains in flight)', () => {
+  it('its gap is recorded with the chunk that did it, before the third chunk is fetched, and only once', async () => {
+    const ds = names(70);
+    const { deps, adapter, stream, emu, store, calls } = setup(ds);
+    emu.inject({ fault: 'non-json', domain: ds[0], count: settings.retry.maxAttempts });
+    const seen: string[][] = [];
+    const record = store.recordGaps.bind(store);
+    store.recordGaps = async (entries) => {
+      seen.push(calls().map((c) => c.domains.join(',')));
+      return record(entries);
+    };
+    // An old range with collect.giveUpAfterMs 0: a failed window is a gap in this very pass.
+    const err = await runPass(deps, { ...settings, giveUpAfterMs: 0 }, adapter, stream, ds, { kind: 'range', fromSec: H('08:00'), toSec: H('09:00') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PassFailed);
+    expect(store.gaps.map((g) => [g.domain, g.metric, g.fromSec, g.toSec])).toEqual([[ds[0], '*', H('08:00'), H('09:00')]]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toContain(ds[31]);
+    expect(seen[0]).not.toContain(ds[64]);
+    expect(seen[0]).not.toContain(ds[69]);
+    expect(calls()).toHaveLength(70 + settings.retry.maxAttempts - 1);
+    for (const d of ds.slice(1)) expect(store.domain({ module: 'aliyun', account: 'default', stream: stream.id }, d)?.finalEndSec, d).toBe(H('09:00'));
+  });
+});
