@@ -189,7 +189,7 @@ export async function runPass(
 
   // Calls go wave by wave (the n-th window of every job), in chunks: a chunk is fetched while the
   // previous one is written and committed, so memory holds two chunks however many domains there are.
-  const waves = Math.max(0, ...jobs.map((j) => j.windows.length));
+  const waves = jobs.reduce((n, j) => Math.max(n, j.windows.length), 0);
   const chunkSize = Math.max(32, settings.concurrency * 4);
   let writing: Promise<void> = Promise.resolve();
 
@@ -256,16 +256,19 @@ export async function runPass(
   };
 
   for (let wave = 0; wave < waves && !sinkError && !accountFailure; wave++) {
-    const calls: { call: CallSpec; refetch: boolean }[] = [];
-    for (const j of jobs) {
-      const w = j.windows[wave];
-      if (!w) continue;
-      const open = j.domains.filter((d) => !blockedDomains.has(d));
-      if (open.length) calls.push({ call: { stream, domains: open, window: w, finalBeforeSec: horizon }, refetch: j.refetch });
-    }
-    for (let c = 0; c < calls.length && !sinkError && !accountFailure; c += chunkSize) {
+    // Each chunk's calls are made when it is due (not the whole wave at once), without the domains
+    // blocked so far.
+    for (let j = 0; j < jobs.length && !sinkError && !accountFailure; ) {
       if (signal?.aborted) break;
-      const chunk = calls.slice(c, c + chunkSize);
+      const chunk: { call: CallSpec; refetch: boolean }[] = [];
+      for (; j < jobs.length && chunk.length < chunkSize; j++) {
+        const job = jobs[j]!;
+        const w = job.windows[wave];
+        if (!w) continue;
+        const open = blockedDomains.size && job.domains.some((d) => blockedDomains.has(d)) ? job.domains.filter((d) => !blockedDomains.has(d)) : job.domains;
+        if (open.length) chunk.push({ call: { stream, domains: open, window: w, finalBeforeSec: horizon }, refetch: job.refetch });
+      }
+      if (!chunk.length) break;
       summary.windows += chunk.length;
       const results = await Promise.all(chunk.map((x) => limit(() => fetchOne(x.call, x.refetch))));
       // Stopping: what was fetched completely is still written; calls cut short are abandoned quietly.
