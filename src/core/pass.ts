@@ -13,7 +13,7 @@ import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { CheckpointStore, DomainState, EncodedPoints, GapEntry, PassSummary, PointOwner, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
 import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
 import { newProgress, nextDomainState, type DomainProgress } from './checkpoint.js';
-import { groupJobs, planDomain, type DomainPlan, type PassMode } from './plan.js';
+import { groupJobs, planDomain, type DomainPlan, type Job, type PassMode } from './plan.js';
 import { tailKey } from './validate.js';
 import { finalHorizon } from './window.js';
 
@@ -36,6 +36,8 @@ export interface PassSettings extends CallSettings {
   readonly recoverFromInflux: boolean;
   /** Also for domains with a checkpoint (several shards: a domain may have moved away and back). */
   readonly recoverAlways?: boolean;
+  /** Domains planned and fetched together (default SLAB_DOMAINS). */
+  readonly slabDomains?: number;
 }
 
 export class PassFailed extends Error {
@@ -78,6 +80,17 @@ interface LiveDomain {
   left: number;
 }
 
+/** Domains planned and fetched together by default: ~20 MB of bookkeeping for 20 streams at once. */
+export const SLAB_DOMAINS = 1000;
+
+/**
+ * Calls never mix slabs, so a slab is a whole number of calls' worth of domains: slabs cost no extra
+ * call when the domains share their windows.
+ */
+export function slabSize(domains: number, maxDomainsPerCall: number): number {
+  return Math.max(1, Math.ceil(domains / maxDomainsPerCall)) * maxDomainsPerCall;
+}
+
 const windowsKey = (ws: readonly Window[]) => ws.map((w) => `${w.fromSec}-${w.toSec}-${w.granularitySec}-${w.alignOffsetSec ?? 0}`).join(',');
 
 /** The value written before for a bucket of the provisional tail. */
@@ -111,48 +124,61 @@ export async function runPass(
   const summary: PassSummary = { windows: 0, calls: 0, written: 0, unchanged: 0, refused: 0, retries: 0, failedCalls: 0, unusable: 0, owed: 0, gaps: 0, domains: domains.length };
   const g0 = stream.rules.tiers[0].granularitySec;
 
-  const fresh = domains.filter((d) => !state.has(d));
-  // Sharded, a domain may come back to this replica after another wrote it: its checkpoint here is
-  // stale, so InfluxDB is asked about every domain, and the later of the two wins.
-  const ask = settings.recoverAlways ? [...domains] : fresh;
-  const recovered = mode.kind === 'collect' && settings.recoverFromInflux ? await recover(deps, adapter, stream, ask, log) : new Map<string, number>();
-  if (recovered !== 'unavailable') {
-    for (const [d, newest] of recovered) {
-      const s = state.get(d);
-      const from = Math.min(newest + g0, horizon);
-      if (s && from > s.finalEndSec) state.set(d, { ...s, finalEndSec: from, tail: Tail.EMPTY });
-    }
-  }
-  // InfluxDB could not say where these domains' data ends: they wait for a later pass.
-  const waiting = new Set(recovered === 'unavailable' ? fresh : []);
-  if (waiting.size) domains = domains.filter((d) => !waiting.has(d));
-  // Per domain, until its last call is committed (then its final transition is made and it is
-  // dropped): memory for the pass follows the domains in flight, not all of them (issue 12).
+  // The domains go in slabs (issue 12: memory follows the slab, not the account): a slab is planned,
+  // asked about in InfluxDB and fetched; a domain is dropped once its last call is committed.
+  const slab = slabSize(settings.slabDomains ?? SLAB_DOMAINS, stream.maxDomainsPerCall);
   const live = new Map<string, LiveDomain>();
-  const notes = new Map<string, string[]>();
-  // Domains with the same checkpoint plan the same windows: one array of them, not one per domain.
-  const sameWindows = new Map<string, readonly Window[]>();
-  const shared = (ws: readonly Window[]): readonly Window[] => {
-    if (!ws.length) return NO_ITEMS as readonly Window[];
-    const key = windowsKey(ws);
-    return sameWindows.get(key) ?? (sameWindows.set(key, ws), ws);
-  };
-  for (const d of domains) {
-    const r = recovered === 'unavailable' ? undefined : recovered.get(d);
-    const prev = state.get(d);
-    const p = planDomain({ domain: d, nowSec, mode, state: prev, ...(r !== undefined ? { recoveredFromSec: Math.min(r + g0, horizon) } : {}), initialLookbackSec: Math.floor(settings.initialLookbackMs / 1000), rules: stream.rules });
-    const plan: DomainPlan = { ...p, windows: shared(p.windows), refetch: shared(p.refetch) };
-    live.set(d, { plan, prev, left: plan.windows.length + plan.refetch.length });
-    if (p.lost) {
-      const text = mode.kind === 'collect' ? `buckets from ${isoSeconds(p.lost.fromSec)} to ${isoSeconds(p.lost.toSec)} are older than the vendor keeps; they cannot be collected any more` : `${isoSeconds(p.lost.fromSec)} to ${isoSeconds(p.lost.toSec)} is older than the vendor serves for this API; skipped`;
-      notes.set(text, [...(notes.get(text) ?? []), d]);
-    }
-  }
-  sameWindows.clear();
-  for (const [text, ds] of notes) reportOnce(deps, log, `${adapter.module} ${stream.api} ${ds.length <= 3 ? ds.join(',') : `${ds.length} domains`}: ${text} (account ${adapter.account})`);
+  /** Domains InfluxDB could not place (it was away): they wait for a later pass. */
+  let waiting = 0;
+  /** Per text, how many domains and the first three of them. */
+  const notes = new Map<string, { count: number; first: string[] }>();
+  const recoverFrom = mode.kind === 'collect' && settings.recoverFromInflux;
 
-  const jobs = groupJobs([...live.values()].map((x) => x.plan), stream.maxDomainsPerCall);
-  deps.telemetry?.onPlanned?.(adapter.module, stream.id, jobs.reduce((n, j) => n + j.windows.length, 0));
+  const planSlab = async (slice: readonly string[]): Promise<Job[]> => {
+    const fresh = slice.filter((d) => !state.has(d));
+    // Sharded, a domain may come back to this replica after another wrote it: its checkpoint here is
+    // stale, so InfluxDB is asked about every domain, and the later of the two wins.
+    const recovered = recoverFrom ? await recover(deps, adapter, stream, settings.recoverAlways ? [...slice] : fresh, log) : new Map<string, number>();
+    if (recovered === 'unavailable') {
+      // InfluxDB could not say where these domains' data ends: starting them anywhere could leave a gap.
+      waiting += fresh.length;
+      const wait = new Set(fresh);
+      slice = slice.filter((d) => !wait.has(d));
+    } else {
+      for (const [d, newest] of recovered) {
+        const st = state.get(d);
+        const from = Math.min(newest + g0, horizon);
+        if (st && from > st.finalEndSec) state.set(d, { ...st, finalEndSec: from, tail: Tail.EMPTY });
+      }
+    }
+    // Domains with the same checkpoint plan the same windows: one array of them, not one per domain.
+    const sameWindows = new Map<string, readonly Window[]>();
+    const shared = (ws: readonly Window[]): readonly Window[] => {
+      if (!ws.length) return NO_ITEMS as readonly Window[];
+      const key = windowsKey(ws);
+      return sameWindows.get(key) ?? (sameWindows.set(key, ws), ws);
+    };
+    const plans: DomainPlan[] = [];
+    for (const d of slice) {
+      const r = recovered === 'unavailable' ? undefined : recovered.get(d);
+      const prev = state.get(d);
+      const p = planDomain({ domain: d, nowSec, mode, state: prev, ...(r !== undefined ? { recoveredFromSec: Math.min(r + g0, horizon) } : {}), initialLookbackSec: Math.floor(settings.initialLookbackMs / 1000), rules: stream.rules });
+      const plan: DomainPlan = { ...p, windows: shared(p.windows), refetch: shared(p.refetch) };
+      plans.push(plan);
+      live.set(d, { plan, prev, left: plan.windows.length + plan.refetch.length });
+      if (p.lost) {
+        const text = mode.kind === 'collect' ? `buckets from ${isoSeconds(p.lost.fromSec)} to ${isoSeconds(p.lost.toSec)} are older than the vendor keeps; they cannot be collected any more` : `${isoSeconds(p.lost.fromSec)} to ${isoSeconds(p.lost.toSec)} is older than the vendor serves for this API; skipped`;
+        const n = notes.get(text) ?? { count: 0, first: [] };
+        n.count++;
+        if (n.first.length < 3) n.first.push(d);
+        notes.set(text, n);
+      }
+    }
+    const jobs = groupJobs(plans, stream.maxDomainsPerCall);
+    deps.telemetry?.onPlanned?.(adapter.module, stream.id, jobs.reduce((n, j) => n + j.windows.length, 0));
+    return jobs;
+  };
+
   const limit = pLimit(settings.concurrency);
   const blockedDomains = new Set<string>();
   let accountFailure: string | undefined;
@@ -189,7 +215,6 @@ export async function runPass(
 
   // Calls go wave by wave (the n-th window of every job), in chunks: a chunk is fetched while the
   // previous one is written and committed, so memory holds two chunks however many domains there are.
-  const waves = jobs.reduce((n, j) => Math.max(n, j.windows.length), 0);
   const chunkSize = Math.max(32, settings.concurrency * 4);
   let writing: Promise<void> = Promise.resolve();
 
@@ -255,32 +280,41 @@ export async function runPass(
     deps.telemetry?.onWindowsDone?.(adapter.module, stream.id, results.length);
   };
 
-  for (let wave = 0; wave < waves && !sinkError && !accountFailure; wave++) {
-    // Each chunk's calls are made when it is due (not the whole wave at once), without the domains
-    // blocked so far.
-    for (let j = 0; j < jobs.length && !sinkError && !accountFailure; ) {
-      if (signal?.aborted) break;
-      const chunk: { call: CallSpec; refetch: boolean }[] = [];
-      for (; j < jobs.length && chunk.length < chunkSize; j++) {
-        const job = jobs[j]!;
-        const w = job.windows[wave];
-        if (!w) continue;
-        const open = blockedDomains.size && job.domains.some((d) => blockedDomains.has(d)) ? job.domains.filter((d) => !blockedDomains.has(d)) : job.domains;
-        if (open.length) chunk.push({ call: { stream, domains: open, window: w, finalBeforeSec: horizon }, refetch: job.refetch });
+  const runJobs = async (jobs: Job[]): Promise<void> => {
+    const waves = jobs.reduce((n, j) => Math.max(n, j.windows.length), 0);
+    for (let wave = 0; wave < waves && !sinkError && !accountFailure; wave++) {
+      // Each chunk's calls are made when it is due (not the whole wave at once), without the domains
+      // blocked so far.
+      for (let j = 0; j < jobs.length && !sinkError && !accountFailure; ) {
+        if (signal?.aborted) break;
+        const chunk: { call: CallSpec; refetch: boolean }[] = [];
+        for (; j < jobs.length && chunk.length < chunkSize; j++) {
+          const job = jobs[j]!;
+          const w = job.windows[wave];
+          if (!w) continue;
+          const open = blockedDomains.size && job.domains.some((d) => blockedDomains.has(d)) ? job.domains.filter((d) => !blockedDomains.has(d)) : job.domains;
+          if (open.length) chunk.push({ call: { stream, domains: open, window: w, finalBeforeSec: horizon }, refetch: job.refetch });
+        }
+        if (!chunk.length) break;
+        summary.windows += chunk.length;
+        const results = await Promise.all(chunk.map((x) => limit(() => fetchOne(x.call, x.refetch))));
+        // Stopping: what was fetched completely is still written; calls cut short are abandoned quietly.
+        await writing;
+        if (sinkError) break;
+        const kept = results.filter((r) => r.error?.vendorCode !== 'Stopped');
+        writing = writeAndCommit(kept).catch((err: unknown) => {
+          sinkError = err;
+        });
       }
-      if (!chunk.length) break;
-      summary.windows += chunk.length;
-      const results = await Promise.all(chunk.map((x) => limit(() => fetchOne(x.call, x.refetch))));
-      // Stopping: what was fetched completely is still written; calls cut short are abandoned quietly.
-      await writing;
-      if (sinkError) break;
-      const kept = results.filter((r) => r.error?.vendorCode !== 'Stopped');
-      writing = writeAndCommit(kept).catch((err: unknown) => {
-        sinkError = err;
-      });
     }
-  }
+  };
+
+  let next = 0;
+  for (; next < domains.length && !sinkError && !accountFailure && !signal?.aborted; next += slab) await runJobs(await planSlab(domains.slice(next, next + slab)));
+  // Stopped (or failed) before every slab was planned: those domains keep their checkpoint.
+  if (next < domains.length) unfinished = true;
   await writing;
+  for (const [text, n] of notes) reportOnce(deps, log, `${adapter.module} ${stream.api} ${n.count <= 3 ? n.first.join(',') : `${n.count} domains`}: ${text} (account ${adapter.account})`);
 
   async function fetchOne(call: CallSpec, refetch: boolean): Promise<CallResult> {
     if (accountFailure) return { call, refetch, error: { kind: 'unavailable', vendorCode: 'Stopped', message: 'stopped' } };
@@ -357,7 +391,7 @@ export async function runPass(
 
   if (sinkError) throw new PassFailed(describeError(sinkError), summary, false, sinkError);
   if (signal?.aborted && unfinished) throw new PassFailed('stopped before the pass finished', summary, true);
-  if (problems || waiting.size) throw new PassFailed(`${adapter.module} ${stream.api}: the pass had failures (each reported above)`, summary, true);
+  if (problems || waiting) throw new PassFailed(`${adapter.module} ${stream.api}: the pass had failures (each reported above)`, summary, true);
   return summary;
 }
 

@@ -4,7 +4,7 @@
  * telemetry, a stop between chunks, and the summary's newest checkpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { PassFailed, runPass, type PassSettings } from '../../src/core/pass.js';
+import { PassFailed, SLAB_DOMAINS, runPass, slabSize, type PassSettings } from '../../src/core/pass.js';
 import { CollectorError } from '../../src/kernel/errors.js';
 import type { Telemetry } from '../../src/ports.js';
 import { aliyunModule } from '../../src/vendors/aliyun/index.js';
@@ -279,5 +279,60 @@ describe('a domain is finished as soon as its last call is committed (issue 12: 
     expect(seen[0]).not.toContain(ds[69]);
     expect(calls()).toHaveLength(70 + settings.retry.maxAttempts - 1);
     for (const d of ds.slice(1)) expect(store.domain({ module: 'aliyun', account: 'default', stream: stream.id }, d)?.finalEndSec, d).toBe(H('09:00'));
+  });
+});
+
+describe('slabs: the domains of a stream are planned and fetched a slab at a time (issue 12)', () => {
+  it('a slab is a whole number of calls, at least one', () => {
+    expect(SLAB_DOMAINS).toBe(1000);
+    expect(slabSize(1000, 1)).toBe(1000);
+    expect(slabSize(1000, 20)).toBe(1000);
+    expect(slabSize(1000, 30)).toBe(1020);
+    expect(slabSize(30, 20)).toBe(40);
+    expect(slabSize(0, 20)).toBe(20);
+  });
+
+  it('each slab is asked about in InfluxDB, planned and fetched before the next; a note counts every slab once', async () => {
+    const ds = names(10);
+    const planned: number[] = [];
+    const { deps, adapter, stream, calls, store, ref, clock } = setup(ds, { onPlanned: (_m, _s, n) => planned.push(n), onWindowsDone: () => undefined } as Telemetry);
+    const asked: { domains: string[]; callsBefore: number }[] = [];
+    const recovery = { newestBuckets: async (q: { domains: readonly string[] }) => (asked.push({ domains: [...q.domains], callsBefore: calls().length }), new Map<string, number>()) };
+    await runPass({ ...deps, recovery }, { ...settings, recoverFromInflux: true, slabDomains: 4 }, adapter, stream, ds, { kind: 'collect' });
+    expect(asked).toEqual([
+      { domains: ds.slice(0, 4), callsBefore: 0 },
+      { domains: ds.slice(4, 8), callsBefore: 4 },
+      { domains: ds.slice(8), callsBefore: 8 },
+    ]);
+    expect(planned).toEqual([4, 4, 2]);
+    expect(calls().map((c) => c.domains[0])).toEqual(ds);
+    for (const d of ds) expect(store.domain(ref, d)?.finalEndSec, d).toBe(H('09:54'));
+
+    // A range partly older than the vendor keeps: one line for the ten domains, not one per slab.
+    clock.advance(60_000);
+    const from = H('10:00') - 8 * DAY;
+    await runPass(deps, { ...settings, slabDomains: 4 }, adapter, stream, ds, { kind: 'range', fromSec: from, toSec: from + DAY + 3600 }).catch(() => undefined);
+    const lines = deps.reports.filter((l) => l.includes('older than'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^aliyun \S+ 10 domains: /);
+  });
+
+  it('stopped in the first slab: the later slabs are not planned, they keep their checkpoint, and the pass says it stopped', async () => {
+    const ds = names(10);
+    const planned: number[] = [];
+    const { deps, adapter, stream, sink, store, ref, calls } = setup(ds, { onPlanned: (_m, _s, n) => planned.push(n), onWindowsDone: () => undefined } as Telemetry);
+    const ac = new AbortController();
+    const write = sink.write.bind(sink);
+    sink.write = async (parts) => {
+      ac.abort();
+      return write(parts);
+    };
+    const err = await runPass(deps, { ...settings, slabDomains: 4 }, adapter, stream, ds, { kind: 'collect' }, ac.signal).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PassFailed);
+    expect((err as PassFailed).message).toBe('stopped before the pass finished');
+    expect(planned).toEqual([4]);
+    expect(calls().map((c) => c.domains[0])).toEqual(ds.slice(0, 4));
+    for (const d of ds.slice(0, 4)) expect(store.domain(ref, d)?.finalEndSec, d).toBe(H('09:54'));
+    for (const d of ds.slice(4)) expect(store.domain(ref, d), d).toBeUndefined();
   });
 });
