@@ -7,7 +7,7 @@
 import type { DomainState, Owed, OwedWindow } from '../ports.js';
 import { alignUp, type Window, type WindowRules } from '../kernel/time.js';
 import type { DomainPlan, PassMode } from './plan.js';
-import { NO_ENTRIES, NO_ITEMS, TailBuilder } from '../kernel/tail.js';
+import { NO_ENTRIES, NO_ITEMS, TailBuilder, type TailLayouts } from '../kernel/tail.js';
 import { tailKeyTs } from './validate.js';
 import { oldestServed } from './window.js';
 
@@ -68,6 +68,8 @@ export function nextDomainState(input: {
   rules: WindowRules;
   /** Set on the last transition of a pass: owed buckets past their time go into the ledger. */
   giveUpAfterSec?: number;
+  /** Layouts shared by the tails built in one pass. */
+  layouts?: TailLayouts;
 }): Transition {
   const { prev, plan, progress: pr, mode, nowSec, horizonSec, rules } = input;
   let finalEnd = prev?.finalEndSec;
@@ -91,7 +93,7 @@ export function nextDomainState(input: {
   const merged = new TailBuilder();
   if (prev) merged.addAll(prev.tail);
   merged.addAll(pr.written);
-  const tail = merged.build(keep);
+  const tail = merged.build(keep, input.layouts);
 
   const sinceOf = (old: Owed | undefined) => old?.sinceSec ?? nowSec;
   const owed = new Map<string, Owed>();

@@ -7,7 +7,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { VENDOR_ERROR_POLICY, describeError, isKind, type VendorError } from '../kernel/errors.js';
 import type { Sample } from '../kernel/schema.js';
-import { NO_ITEMS, Tail, TailBuilder } from '../kernel/tail.js';
+import { NO_ITEMS, Tail, TailBuilder, TailLayouts } from '../kernel/tail.js';
 import { isoSeconds, type Window } from '../kernel/time.js';
 import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { CheckpointStore, DomainState, EncodedPoints, GapEntry, PassSummary, PointOwner, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
@@ -188,8 +188,9 @@ export async function runPass(
   let unfinished = false;
 
   const progressOf = (x: LiveDomain): DomainProgress => (x.progress ??= newProgress());
+  const layouts = new TailLayouts();
   const transition = (d: string, x: LiveDomain, giveUp: boolean) => {
-    const t = nextDomainState({ prev: x.prev, plan: x.plan, progress: progressOf(x), mode, nowSec, horizonSec: horizon, rules: stream.rules, ...(giveUp ? { giveUpAfterSec: settings.giveUpAfterMs / 1000 } : {}) });
+    const t = nextDomainState({ prev: x.prev, plan: x.plan, progress: progressOf(x), mode, nowSec, horizonSec: horizon, rules: stream.rules, layouts, ...(giveUp ? { giveUpAfterSec: settings.giveUpAfterMs / 1000 } : {}) });
     if (t.state) state.set(d, t.state);
     return t;
   };

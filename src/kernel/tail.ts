@@ -36,6 +36,30 @@ export function splitKey(k: string): { metric: string; intervalSec: number; tsSe
   return { metric: k.slice(0, b), intervalSec: Number(k.slice(b + 1, a)), tsSec: Number(k.slice(a + 1)) };
 }
 
+/**
+ * One copy of each run layout (metrics, intervals, first buckets, offsets) among the tails built with
+ * it. The domains of a stream are collected together, so their tails mostly share one layout: shared,
+ * it costs nothing per domain (10,000 domains × 20 streams: ~11 MB). Scoped to one load or one pass,
+ * so that layouts of the past are not kept.
+ */
+export class TailLayouts {
+  readonly #seen = new Map<string, (string | number)[]>();
+
+  /** Distinct layouts kept. */
+  get size(): number {
+    return this.#seen.size;
+  }
+
+  intern(index: readonly (string | number)[]): (string | number)[] {
+    const k = index.join('\n');
+    const had = this.#seen.get(k);
+    if (had) return had;
+    const copy = index.slice();
+    this.#seen.set(k, copy);
+    return copy;
+  }
+}
+
 export class Tail implements ReadonlyMap<string, number> {
   static readonly EMPTY = new Tail([], []);
 
@@ -213,8 +237,8 @@ export class TailBuilder {
     for (const s of this.#series.values()) for (let i = 0; i < s.ts.length; i++) yield [`${s.metric}|${s.intervalSec}|${s.ts[i]}`, s.values[i]!];
   }
 
-  /** Packs the buckets starting at or after `fromSec`. */
-  build(fromSec = -Infinity): Tail {
+  /** Packs the buckets starting at or after `fromSec`, sharing the layout with equal tails of `layouts`. */
+  build(fromSec = -Infinity, layouts?: TailLayouts): Tail {
     if (!this.#map) return Tail.EMPTY;
     const index: (string | number)[] = [];
     const values: number[] = [];
@@ -245,6 +269,7 @@ export class TailBuilder {
       }
     }
     // Copies of exact length: arrays grown by push keep up to half again as much room.
-    return values.length ? new Tail(index.slice(), values.slice()) : Tail.EMPTY;
+    if (!values.length) return Tail.EMPTY;
+    return new Tail(layouts ? layouts.intern(index) : index.slice(), values.slice());
   }
 }

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { CollectorError } from '../kernel/errors.js';
-import { NO_ENTRIES, NO_ITEMS, Tail, TailBuilder } from '../kernel/tail.js';
+import { NO_ENTRIES, NO_ITEMS, Tail, TailBuilder, type TailLayouts } from '../kernel/tail.js';
 import { isoSeconds } from '../kernel/time.js';
 import type { DomainState, Owed, OwedWindow, StreamRef } from '../ports.js';
 
@@ -191,7 +191,7 @@ function list(v: unknown, o: Origin, what: string): unknown[] {
 }
 
 /** A domain line, checked field by field: every value a number where a number belongs, no time in the future. */
-export function readDomain(v: unknown, o: Origin, nowSec: number, intern: (s: string) => string = (s) => s): [string, DomainState] {
+export function readDomain(v: unknown, o: Origin, nowSec: number, intern: (s: string) => string = (s) => s, layouts?: TailLayouts): [string, DomainState] {
   if (!isObject(v)) throw damaged(o, `is ${show(v)}, not a domain record`);
   const d0 = v.domain;
   if (typeof d0 !== 'string' || d0 === '') throw damaged(o, `domain is ${show(d0)}, not a domain name`);
@@ -232,7 +232,7 @@ export function readDomain(v: unknown, o: Origin, nowSec: number, intern: (s: st
     const w: OwedWindow = { fromSec, toSec, granularitySec: g, reason: text(e[4], o, `${q} owed window reason`), sinceSec: time(e[5], o, `${q} owed window sinceSec`, nowSec) };
     owedWindows.push(off === null ? w : { ...w, alignOffsetSec: off });
   }
-  const s: DomainState = { finalEndSec, tail: tail.build(), owed: owed.size ? owed : NO_ENTRIES, owedWindows: owedWindows.length ? owedWindows : NO_ITEMS };
+  const s: DomainState = { finalEndSec, tail: tail.build(-Infinity, layouts), owed: owed.size ? owed : NO_ENTRIES, owedWindows: owedWindows.length ? owedWindows : NO_ITEMS };
   if (v.lastError !== undefined) {
     const e = v.lastError;
     if (!Array.isArray(e) || e.length !== 2) throw damaged(o, `${q} lastError is ${show(e)}, not [atSec, message]`);

@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { DomainState, StreamRef } from '../ports.js';
+import { TailLayouts } from '../kernel/tail.js';
 import { damaged, journalPath, parseLine, readDomain, readHeader, remedyFor, snapshotPath, type Origin } from './codec.js';
 import { readLines, type Line } from './lines.js';
 
@@ -34,6 +35,8 @@ async function size(file: string): Promise<number | undefined> {
  * domain, and a string per domain per stream is most of a compact state (issue 12).
  */
 export async function readStream(dir: string, ref: StreamRef, nowSec: number, intern: (s: string) => string = (s) => s): Promise<LoadedStream> {
+  // Per load: the tails of one stream's domains mostly share a layout (kernel/tail.ts).
+  const layouts = new TailLayouts();
   const snap = snapshotPath(dir, ref);
   const jour = journalPath(dir, ref);
   const [snapSize, jourSize] = await Promise.all([size(snap), size(jour)]);
@@ -55,7 +58,7 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
         header = true;
         continue;
       }
-      const [d, s] = readDomain(v, o, nowSec, intern);
+      const [d, s] = readDomain(v, o, nowSec, intern, layouts);
       if (domains.has(d)) throw damaged(o, `domain ${JSON.stringify(d)} appears twice`);
       domains.set(d, s);
     }
@@ -93,7 +96,7 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
         header = h.gen === gen ? 'current' : 'stale';
         return;
       }
-      const [d, s] = readDomain(v, o, nowSec, intern);
+      const [d, s] = readDomain(v, o, nowSec, intern, layouts);
       domains.set(d, s);
       journalRecords++;
     };

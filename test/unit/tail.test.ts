@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NO_ENTRIES, NO_ITEMS, Tail, TailBuilder } from '../../src/kernel/tail.js';
+import { NO_ENTRIES, NO_ITEMS, Tail, TailBuilder, TailLayouts } from '../../src/kernel/tail.js';
 
 const T = 1_800_000_000;
 const k = (m: string, g: number, ts: number) => `${m}|${g}|${ts}`;
@@ -174,5 +174,50 @@ describe('Tail (strength)', () => {
     expect(t.valueAt('m', 60, T + 600)).toBe(3);
     expect(t.valueAt('n', 60, T + 60)).toBeUndefined();
     expect(t.valueAt('n', 60, T)).toBe(2);
+  });
+});
+
+describe('TailLayouts', () => {
+  const build = (layouts: TailLayouts | undefined, rows: [string, number, number, number][], fromSec?: number) => {
+    const b = new TailBuilder();
+    for (const [m, g, ts, v] of rows) b.set(m, g, ts, v);
+    return b.build(fromSec, layouts);
+  };
+
+  it('tails of equal layout share one, each keeps its own values; other layouts get their own', () => {
+    const layouts = new TailLayouts();
+    const a = build(layouts, [['traffic_bytes', 60, 600, 1], ['traffic_bytes', 60, 660, 2], ['requests', 60, 600, 3]]);
+    const b = build(layouts, [['requests', 60, 600, 30], ['traffic_bytes', 60, 600, 10], ['traffic_bytes', 60, 660, 20]]);
+    expect(layouts.size).toBe(2);
+    const c = build(layouts, [['traffic_bytes', 60, 600, 7], ['traffic_bytes', 60, 660, 8], ['requests', 60, 600, 9]]);
+    expect(layouts.size).toBe(2);
+    const d = build(layouts, [['traffic_bytes', 60, 660, 5]]);
+    expect(layouts.size).toBe(3);
+    expect(Object.fromEntries(a)).toEqual({ 'traffic_bytes|60|600': 1, 'traffic_bytes|60|660': 2, 'requests|60|600': 3 });
+    expect(Object.fromEntries(b)).toEqual({ 'requests|60|600': 30, 'traffic_bytes|60|600': 10, 'traffic_bytes|60|660': 20 });
+    expect(Object.fromEntries(c)).toEqual({ 'traffic_bytes|60|600': 7, 'traffic_bytes|60|660': 8, 'requests|60|600': 9 });
+    expect(Object.fromEntries(d)).toEqual({ 'traffic_bytes|60|660': 5 });
+    expect([c.valueAt('requests', 60, 600), d.valueAt('traffic_bytes', 60, 600), d.valueAt('traffic_bytes', 60, 660)]).toEqual([9, undefined, 5]);
+  });
+
+  it('a layout differs by interval, first bucket and runs, not only by metric', () => {
+    const layouts = new TailLayouts();
+    build(layouts, [['m', 60, 600, 1]]);
+    build(layouts, [['m', 300, 600, 1]]);
+    build(layouts, [['m', 60, 660, 1]]);
+    build(layouts, [['m', 60, 600, 1], ['m', 60, 900, 2]]);
+    expect(layouts.size).toBe(4);
+    // One run of two values has the layout of one run of one: where the last run ends is the values' length.
+    const two = build(layouts, [['m', 60, 600, 1], ['m', 60, 660, 2]]);
+    expect(layouts.size).toBe(4);
+    expect([two.valueAt('m', 60, 660), two.size]).toEqual([2, 2]);
+    expect(build(layouts, [['m', 60, 600, 1], ['m', 60, 900, 2]], 700).valueAt('m', 60, 900)).toBe(2);
+    expect(layouts.size).toBe(5);
+  });
+
+  it('an empty tail is the shared empty one, not a layout', () => {
+    const layouts = new TailLayouts();
+    expect(build(layouts, [['m', 60, 600, 1]], 1000)).toBe(Tail.EMPTY);
+    expect(layouts.size).toBe(0);
   });
 });
