@@ -30,7 +30,7 @@
  * rate the server takes, so that the reader sees whether the server or the collector set the pace.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -174,6 +174,24 @@ function cpuTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/** CPU seconds (user + system) of this process's children named `comm` (the influxd it started). */
+function childCpu(comm: string): number {
+  let sec = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = st.lastIndexOf(')');
+      const name = st.slice(st.indexOf('(') + 1, close);
+      const f = st.slice(close + 2).split(' ');
+      if (name === comm && Number(f[1]) === process.pid) sec += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sec;
+}
+
 /** Raw POST of lines shaped like the case's (series-major, as a pass yields them), 5,000 a request. */
 async function rawRate(url: string, db: string, s: Shape): Promise<{ points: number; sec: number }> {
   await createDatabase(url, db);
@@ -237,6 +255,9 @@ interface Row {
   cpuSec: number;
   rssMb: number;
   busy: number;
+  /** Seconds from the start to the first call, and from the last call to the exit. */
+  head: number;
+  tail: number;
 }
 
 const influx = await startInfluxV1();
@@ -265,9 +286,20 @@ try {
         });
         const timeFile = path.join(dir, 'time.txt');
         const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`, `--cpu-prof-name=${c.name}-${run}.cpuprofile`] : [];
-        const ticks0 = cpuTicks();
-        const t0 = performance.now();
         const wall0 = Date.now();
+        const t0 = performance.now();
+        // The emulator's own event-loop stalls (it runs in this process): a stalled emulator reads
+        // requests late and in a bunch, and its throttle counts them by when it reads them.
+        const stalls: [number, number][] = [];
+        let last = performance.now();
+        const lag = setInterval(() => {
+          const now = performance.now();
+          if (now - last > 25) stalls.push([Date.now() - wall0, now - last - 5]);
+          last = now;
+        }, 5);
+        const ticks0 = cpuTicks();
+        const self0 = process.cpuUsage();
+        const influx0 = childCpu('influxd');
         let stderr = '';
         let stdout = '';
         const code = await new Promise<number | null>((resolve) => {
@@ -277,7 +309,10 @@ try {
           child.on('exit', (x) => resolve(x));
         });
         const elapsed = (performance.now() - t0) / 1000;
+        clearInterval(lag);
         const ticks1 = cpuTicks();
+        const self1 = process.cpuUsage(self0);
+        const influxCpu = childCpu('influxd') - influx0;
         const [u, s, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
         const at = dataCalls();
         const calls = at.length;
@@ -286,13 +321,17 @@ try {
         for (const l of stdout.split('\n')) if (l.includes('"msg":"pass ')) points += Number((JSON.parse(l) as { written?: number }).written ?? 0);
         const [{ values: v = [] } = { values: [] }] = await influxQuery(influx.url, db, 'SELECT count(value) FROM cdn_origin');
         const stored = Number(v[0]?.[1] ?? 0);
-        const row: Row = { name: c.name, calls, limit: c.limit, ideal, elapsed, ratio: elapsed / ideal, throttled: emu.limiter.throttled, points, cpuSec: u! + s!, rssMb: rssKb! / 1024, busy: (ticks1.busy - ticks0.busy) / (ticks1.total - ticks0.total) };
+        const first = Math.min(...at) - wall0;
+        const lastCall = Math.max(...at) - wall0;
+        const row: Row = { name: c.name, calls, limit: c.limit, ideal, elapsed, ratio: elapsed / ideal, throttled: emu.limiter.throttled, points, cpuSec: u! + s!, rssMb: rssKb! / 1024, busy: (ticks1.busy - ticks0.busy) / (ticks1.total - ticks0.total), head: first / 1000, tail: elapsed - lastCall / 1000 };
         rows.push(row);
         console.log(
           `${c.name} run ${run}: exit ${code}; ${calls} calls at ${c.limit}/s, ideal ${ideal.toFixed(1)} s, elapsed ${elapsed.toFixed(1)} s, ratio ${row.ratio.toFixed(3)} (target ≤ 1.10), throttled ${row.throttled}; ` +
-            `${points} points written (${stored} distinct in InfluxDB) = ${Math.round(points / elapsed)} points/s; collector CPU ${row.cpuSec.toFixed(1)} s, peak RSS ${row.rssMb.toFixed(0)} MB; machine busy ${(row.busy * 100).toFixed(0)}% of ${os.cpus().length} cores`,
+            `${points} points written (${stored} distinct in InfluxDB) = ${Math.round(points / elapsed)} points/s; collector CPU ${row.cpuSec.toFixed(1)} s, peak RSS ${row.rssMb.toFixed(0)} MB; machine busy ${(row.busy * 100).toFixed(0)}% of ${os.cpus().length} cores; CPU s: influxd ${influxCpu.toFixed(1)}, emulator (this process) ${((self1.user + self1.system) / 1e6).toFixed(1)}`,
         );
         console.log(`  ${callTiming(at.map((x) => x - wall0), c.limit)}`);
+        const worst = [...stalls].sort((a, b) => b[1] - a[1]).slice(0, 5);
+        console.log(`  emulator event loop: ${stalls.length} stalls over 25 ms${worst.length ? `, longest ${worst.map(([at, ms]) => `${ms.toFixed(0)} ms at ${(at / 1000).toFixed(2)} s`).join(', ')}` : ''}`);
         const th = throttledAt();
         if (th.length) console.log(`  throttled at ${th.map((x) => `${((x - wall0) / 1000).toFixed(2)} s (${at.filter((a) => a > x - 1000 && a <= x).length} admitted in the second before)`).slice(0, 10).join(', ')}`);
         if (code !== 0) console.log(`  stderr: ${stderr.slice(0, 600)}`);
@@ -310,12 +349,12 @@ const med = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 console.log(`\nnode ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, ${new Date().toISOString()}`);
-console.log('| case | calls | limit | ideal s | elapsed s (min / median) | ratio (min / median) | throttled | points | points/s at elapsed (median) | collector CPU s | peak RSS MB |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| case | calls | limit | ideal s | elapsed s (min / median) | ratio (min / median) | throttled | points | points/s at elapsed (median) | start to 1st call / last call to exit s (median) | collector CPU s | peak RSS MB |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const name of new Set(rows.map((r) => r.name))) {
   const rs = rows.filter((r) => r.name === name);
   const r0 = rs[0]!;
   const fmt = (f: (r: Row) => number, d: number) => `${Math.min(...rs.map(f)).toFixed(d)} / ${med(rs.map(f)).toFixed(d)}`;
-  console.log(`| ${name} | ${rs.map((r) => r.calls).join(', ')} | ${r0.limit}/s | ${r0.ideal.toFixed(1)} | ${fmt((r) => r.elapsed, 1)} | ${fmt((r) => r.ratio, 3)} | ${rs.map((r) => r.throttled).join(', ')} | ${rs.map((r) => r.points).join(', ')} | ${Math.round(med(rs.map((r) => r.points / r.elapsed)))} | ${fmt((r) => r.cpuSec, 1)} | ${fmt((r) => r.rssMb, 0)} |`);
+  console.log(`| ${name} | ${rs.map((r) => r.calls).join(', ')} | ${r0.limit}/s | ${r0.ideal.toFixed(1)} | ${fmt((r) => r.elapsed, 1)} | ${fmt((r) => r.ratio, 3)} | ${rs.map((r) => r.throttled).join(', ')} | ${rs.map((r) => r.points).join(', ')} | ${Math.round(med(rs.map((r) => r.points / r.elapsed)))} | ${med(rs.map((r) => r.head)).toFixed(2)} / ${med(rs.map((r) => r.tail)).toFixed(2)} | ${fmt((r) => r.cpuSec, 1)} | ${fmt((r) => r.rssMb, 0)} |`);
 }
 for (const r of raws) console.log(r);
