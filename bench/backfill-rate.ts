@@ -2,7 +2,8 @@
  * Backfill at the documented limits: `backfill` through the CLI against an emulator that throttles
  * above the vendor's documented rate, into InfluxDB 1.x. Target: elapsed ≤ 1.1 × calls ÷ limit, and
  * zero throttled calls, also for point-heavy APIs whose writes must overlap the fetching.
- *   npm run build && npx tsx bench/backfill-rate.ts [--case aliyun|tencent-min|huaweicdn|all] [--runs N] [--cpu-prof DIR]
+ *   npm run build && npx tsx bench/backfill-rate.ts [--case aliyun|tencent-min|huaweicdn|all] [--runs N]
+ *     [--cpu-prof DIR] [--no-raw] [--scale F (domains × F)] [--emulator-nice=-10] [--smoke]
  *
  * Sizes. A case can only be met if the points per second needed to keep up with the vendor's limit
  * stay under what the InfluxDB server takes from a raw POST (InfluxDB 1.6.7 on the 2-core bench
@@ -42,9 +43,9 @@ import type { Emulator } from '../test/emulators/common.js';
 import { CLI, isoSec, tempConfig } from '../test/support/cli.js';
 import { createDatabase, influxQuery, startInfluxV1 } from '../test/support/servers.js';
 
-const { values } = parseArgs({ options: { case: { type: 'string', default: 'all' }, runs: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, 'no-raw': { type: 'boolean', default: false }, smoke: { type: 'boolean', default: false }, 'emulator-nice': { type: 'string' } } });
-/** --smoke: a tenth of the domains, to check the script (not a measurement). */
-const SCALE = values.smoke ? 0.1 : 1;
+const { values } = parseArgs({ options: { case: { type: 'string', default: 'all' }, runs: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, 'no-raw': { type: 'boolean', default: false }, smoke: { type: 'boolean', default: false }, scale: { type: 'string', default: '1' }, 'emulator-nice': { type: 'string' } } });
+/** --smoke: a tenth of the domains, to check the script (not a measurement); --scale 2: twice the domains (and calls). */
+const SCALE = values.smoke ? 0.1 : Number(values.scale);
 const RUNS = Number(values.runs);
 const names = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}.example.com`);
 
