@@ -182,6 +182,9 @@ export function parseOriginData(metric: TencentMetric, call: CallSpec, res: Http
   if (served !== g) return bad(`Interval ${JSON.stringify(r.Interval) ?? 'missing'} where ${g} s was asked for`);
   const samples: Sample[] = [];
   const seen = new Set<string>();
+  // Every series of an answer repeats the same times (10,800 points, 360 times in a Detail call of
+  // 1-minute data): each is parsed once, not once per point (issue 12: 31 % of a backfill's CPU).
+  const times = new Map<string, number>();
   for (const item of r.Data as unknown[]) {
     const it = (item ?? {}) as { Resource?: unknown; OriginData?: unknown };
     const resource = it.Resource;
@@ -198,7 +201,12 @@ export function parseOriginData(metric: TencentMetric, call: CallSpec, res: Http
       if (!Array.isArray(o.DetailData)) return bad(`DetailData of ${resource} ${String(o.Metric)} is ${describe(o.DetailData)}`);
       for (const p of o.DetailData as unknown[]) {
         const pt = (p ?? {}) as { Time?: unknown; Value?: unknown };
-        const ts = typeof pt.Time === 'string' ? fromBeijing(pt.Time) : NaN;
+        let ts = NaN;
+        if (typeof pt.Time === 'string') {
+          const known = times.get(pt.Time);
+          ts = known ?? fromBeijing(pt.Time);
+          if (known === undefined) times.set(pt.Time, ts);
+        }
         if (!Number.isFinite(ts)) return bad(`Time ${JSON.stringify(pt.Time) ?? 'missing'} is not a ${TZ} time`);
         const v = parseNumber(pt.Value);
         samples.push(v === undefined ? { domain: resource, metric: name, intervalSec: g, tsSec: ts, value: NaN, raw: JSON.stringify(pt.Value) ?? 'missing' } : { domain: resource, metric: name, intervalSec: g, tsSec: ts, value: v });
