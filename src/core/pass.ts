@@ -38,6 +38,8 @@ export interface PassSettings extends CallSettings {
   readonly recoverAlways?: boolean;
   /** Domains planned and fetched together (default SLAB_DOMAINS). */
   readonly slabDomains?: number;
+  /** Lines a chunk of point-heavy calls brings, about (default CHUNK_LINES). */
+  readonly chunkLines?: number;
 }
 
 export class PassFailed extends Error {
@@ -79,6 +81,9 @@ interface LiveDomain {
   /** Calls planned for the domain whose results are not committed yet. */
   left: number;
 }
+
+/** Lines a chunk of calls brings, about, once its calls are known to be point-heavy. */
+export const CHUNK_LINES = 5000;
 
 /** Domains planned and fetched together by default: ~20 MB of bookkeeping for 20 streams at once. */
 export const SLAB_DOMAINS = 1000;
@@ -216,7 +221,8 @@ export async function runPass(
 
   // Calls go wave by wave (the n-th window of every job), in chunks: a chunk is fetched while the
   // previous one is written and committed, so memory holds two chunks however many domains there are.
-  const chunkSize = Math.max(32, settings.concurrency * 4);
+  const firstChunk = Math.max(32, settings.concurrency * 4);
+  let chunkSize = firstChunk;
   let writing: Promise<void> = Promise.resolve();
 
   // One copy of each metric name for the tails of every domain (adapters may build a string per sample).
@@ -303,6 +309,11 @@ export async function runPass(
         await writing;
         if (sinkError) break;
         const kept = results.filter((r) => r.error?.vendorCode !== 'Stopped');
+        // Point-heavy answers (a day of 1-minute data in one call) make smaller chunks: the two
+        // chunks a pass holds stay near CHUNK_LINES lines, never fewer calls than run at once.
+        let lines = 0;
+        for (const r of kept) lines += r.encoded?.count ?? 0;
+        if (lines) chunkSize = Math.min(firstChunk, Math.max(settings.concurrency, Math.ceil(((settings.chunkLines ?? CHUNK_LINES) * kept.length) / lines)));
         writing = writeAndCommit(kept).catch((err: unknown) => {
           sinkError = err;
         });

@@ -4,7 +4,7 @@
  * telemetry, a stop between chunks, and the summary's newest checkpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { PassFailed, SLAB_DOMAINS, runPass, slabSize, type PassSettings } from '../../src/core/pass.js';
+import { CHUNK_LINES, PassFailed, SLAB_DOMAINS, runPass, slabSize, type PassSettings } from '../../src/core/pass.js';
 import { CollectorError } from '../../src/kernel/errors.js';
 import type { Telemetry } from '../../src/ports.js';
 import { aliyunModule } from '../../src/vendors/aliyun/index.js';
@@ -334,5 +334,35 @@ describe('slabs: the domains of a stream are planned and fetched a slab at a tim
     expect(calls().map((c) => c.domains[0])).toEqual(ds.slice(0, 4));
     for (const d of ds.slice(0, 4)) expect(store.domain(ref, d)?.finalEndSec, d).toBe(H('09:54'));
     for (const d of ds.slice(4)) expect(store.domain(ref, d), d).toBeUndefined();
+  });
+});
+
+describe('chunks of point-heavy calls', () => {
+  const chunks = (sink: MemorySink) => {
+    const sizes: number[] = [];
+    const write = sink.write.bind(sink);
+    sink.write = async (parts, signal) => (sizes.push(parts.length), write(parts, signal));
+    return sizes;
+  };
+
+  it('after a chunk, chunks hold about chunkLines lines (CHUNK_LINES by default), never more calls than the first, never fewer than run at once', async () => {
+    expect(CHUNK_LINES).toBe(5000);
+    const ds = names(50);
+    // An hour of 1-minute data a call: 60 lines, so 17 calls make 1,000 lines.
+    const a = setup(ds);
+    const sizes = chunks(a.sink);
+    await runPass(a.deps, { ...settings, concurrency: 2, chunkLines: 1000 }, a.adapter, a.stream, ds, { kind: 'collect' });
+    expect(a.sink.batches.flat().length).toBe(50 * 60);
+    expect(sizes).toEqual([32, 17, 1]);
+    // 2 calls would make 100 lines, but 5 run at once.
+    const b = setup(ds);
+    const bSizes = chunks(b.sink);
+    await runPass(b.deps, { ...settings, concurrency: 5, chunkLines: 100 }, b.adapter, b.stream, ds, { kind: 'collect' });
+    expect(bSizes).toEqual([32, 5, 5, 5, 3]);
+    // Light calls never make chunks larger than the first.
+    const c = setup(ds);
+    const cSizes = chunks(c.sink);
+    await runPass(c.deps, { ...settings, concurrency: 2 }, c.adapter, c.stream, ds, { kind: 'collect' });
+    expect(cSizes).toEqual([32, 18]);
   });
 });
