@@ -1,4 +1,4 @@
-/** Reading JSON Lines files without holding them whole: one line at a time, in 1 MiB reads. */
+/** Reading JSON Lines files without holding them whole: one line at a time, in 64 KiB reads. */
 import { promises as fs } from 'node:fs';
 import { CollectorError } from '../kernel/errors.js';
 
@@ -16,7 +16,9 @@ export interface Line {
   readonly terminated: boolean;
 }
 
-const CHUNK = 1 << 20;
+// Every stream loads at once at the start of a pass (20 streams × 1 MiB was 20 MB of buffers at 10,000
+// domains, issue 12); 64 KiB reads cost a few more system calls, nothing else.
+const CHUNK = 1 << 16;
 
 /** Lines of a file; undefined when it does not exist. Splitting on the byte 0x0A is safe: UTF-8 never uses it inside a character. */
 export async function readLines(file: string): Promise<AsyncGenerator<Line> | undefined> {

@@ -67,11 +67,11 @@ describe('readLines', () => {
     ]);
   });
 
-  it('lines across the 1 MiB reads, one longer than two reads, a multi-byte character split by a read', async () => {
+  it('lines across the 64 KiB reads, one longer than two reads, a multi-byte character split by a read', async () => {
     const f = path.join(dir, 'big');
-    const MiB = 1 << 20;
-    const a = 'a'.repeat(MiB - 3) + 'é'; // 2 bytes: the line's newline is byte MiB
-    const b = 'b'.repeat(2 * MiB + 5);
+    const READ = 1 << 16;
+    const a = 'a'.repeat(READ - 1) + 'é'; // 2 bytes: the first ends the first read, the second begins the next
+    const b = 'b'.repeat(2 * READ + 5);
     const c = 'c'.repeat(10);
     writeFileSync(f, `${a}\n${b}\n${c}\n${c}`);
     const got = await all(f);
