@@ -23,4 +23,4 @@ case "${1:-run}" in
     ;;
 esac
 # --max-semi-space-size: the young generation cap of dist/cli.js's shebang (src/cli.ts says why).
-exec node --max-semi-space-size=8 /app/dist/cli.js "$@"
+exec node --max-semi-space-size=4 /app/dist/cli.js "$@"

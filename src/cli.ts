@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=4
 /** The executable: the only place that reads process.env and argv, handles signals and exits. */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
