@@ -200,10 +200,20 @@ export async function runPass(
     return t;
   };
   /** The last transition of a domain in this pass: owed buckets past their time become gap entries. */
+  let newest: number | undefined;
+  const tally = (s: DomainState | undefined) => {
+    if (!s) return;
+    summary.owed += s.owed.size + s.owedWindows.length;
+    if (newest === undefined || s.finalEndSec > newest) newest = s.finalEndSec;
+  };
   const finish = (d: string, x: LiveDomain, gaps: GapEntry[]) => {
     const t = transition(d, x, true);
     if (progressOf(x).doneInOrder < x.plan.windows.length) unfinished = true;
     live.delete(d);
+    // Its state is committed with this chunk and no longer needed here: the pass holds the states of
+    // the domains still to do, not all of them (issue 12).
+    tally(state.get(d));
+    state.delete(d);
     for (const g of t.gaps) {
       gaps.push({ module: adapter.module, vendor: adapter.vendor, account: adapter.account, stream: stream.id, domain: d, metric: g.metric, intervalSec: g.intervalSec, fromSec: g.fromSec, toSec: g.toSec, reason: g.reason, recordedAtSec: nowSec });
       deps.report(`${adapter.module} ${stream.api} ${d}: gap ${g.metric} ${isoSeconds(g.fromSec)} to ${isoSeconds(g.toSec)} recorded in the gap ledger after collect.giveUpAfterMs: ${g.reason} (account ${adapter.account})`);
@@ -391,14 +401,8 @@ export async function runPass(
     await commit(changed, gaps);
   } else if (live.size) unfinished = true;
 
-  let newest: number | undefined;
-  for (const d of domains) {
-    const s = state.get(d);
-    if (s) {
-      summary.owed += s.owed.size + s.owedWindows.length;
-      if (newest === undefined || s.finalEndSec > newest) newest = s.finalEndSec;
-    }
-  }
+  // Domains not finished (a stop, a sink failure, InfluxDB away): their state as it stands.
+  for (const d of domains) tally(state.get(d));
   if (newest !== undefined) summary.finalEndSec = newest;
 
   if (sinkError) throw new PassFailed(describeError(sinkError), summary, false, sinkError);

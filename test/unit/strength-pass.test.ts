@@ -366,3 +366,25 @@ describe('chunks of point-heavy calls', () => {
     expect(cSizes).toEqual([32, 18]);
   });
 });
+
+describe('the loaded state while a pass runs', () => {
+  it('every finished domain leaves it once committed, one with a failed window too; the summary still counts what they owe', async () => {
+    const ds = names(3);
+    const { deps, adapter, stream, store, ref, clock, emu } = setup(ds);
+    await runPass(deps, settings, adapter, stream, ds, { kind: 'collect' });
+    clock.advance(30 * 60_000);
+    const loaded: Map<string, unknown>[] = [];
+    const load = store.load.bind(store);
+    store.load = async (r) => {
+      const m = await load(r);
+      loaded.push(m);
+      return m;
+    };
+    emu.inject({ fault: 'non-json', domain: ds[1], count: settings.retry.maxAttempts });
+    const err = await runPass(deps, settings, adapter, stream, ds, { kind: 'collect' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PassFailed);
+    expect([...loaded[0]!.keys()]).toEqual([]);
+    expect((err as PassFailed).summary).toMatchObject({ owed: 1, finalEndSec: H('10:24') });
+    expect(store.domain(ref, ds[1]!)!.owedWindows).toHaveLength(1);
+  });
+});
