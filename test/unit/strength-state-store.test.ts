@@ -391,3 +391,34 @@ describe('failures', () => {
     expect(await readGaps(dir)).toEqual([g]);
   });
 });
+
+describe('loads across streams', () => {
+  it('run one at a time, compaction included, in the order asked; a damaged stream does not hold up the next', async () => {
+    const refs: StreamRef[] = ['a', 'b', 'c'].map((s) => ({ ...ref, stream: s }));
+    for (const r of refs) {
+      writeFileSync(snapshotPath(dir, r), encodeHeader({ ...r, gen: 1 }) + encodeDomain('x.com', st(NOW - 900)));
+      writeFileSync(journalPath(dir, r), encodeHeader({ ...r, gen: 1 }) + encodeDomain('y.com', st(NOW - 600)));
+    }
+    writeFileSync(snapshotPath(dir, refs[1]!), 'not json\n');
+    const events: string[] = [];
+    const open = fsp.open.bind(fsp);
+    vi.spyOn(fsp, 'open').mockImplementation(async (p, flags, mode) => {
+      const fh = await open(p, flags, mode);
+      const name = path.basename(String(p)).split('.').slice(2).join('.');
+      // The directory itself (opened to fsync a rename) names no stream.
+      if (name) events.push(`open ${name}`);
+      const close = fh.close.bind(fh);
+      return Object.assign(fh, { close: () => (name && events.push(`close ${name}`), close()) });
+    });
+    const store = new FileCheckpointStore(dir, deps(), { compactMinBytes: 0 });
+    const got = await Promise.allSettled(refs.map((r) => store.load(r)));
+    vi.restoreAllMocks();
+    expect(got.map((g) => g.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect([...(got[2] as PromiseFulfilledResult<Map<string, DomainState>>).value.keys()].sort()).toEqual(['x.com', 'y.com']);
+    const stream = (e: string) => e.split(' ')[1]!.split('.')[0];
+    // Each stream's files are opened and closed before the next stream's first one is opened.
+    const order = events.map(stream);
+    expect(order).toEqual([...order].sort());
+    expect(events.filter((e) => stream(e) === 'a')).toEqual(['open a.state.jsonl', 'close a.state.jsonl', 'open a.journal.jsonl', 'close a.journal.jsonl', 'open a.state.jsonl.tmp', 'close a.state.jsonl.tmp']);
+  });
+});
