@@ -1,6 +1,8 @@
 /**
- * What one pass holds per domain for its whole length (issue 12): the plan, the progress and the
- * checkpoint at start, plus the jobs, for 10,000 domains of one stream (1-minute data, first pass).
+ * What one pass held per domain for its whole length before slabs (issue 12): the plan, the progress
+ * and the checkpoint at start, plus the jobs, for 10,000 domains of one stream (1-minute data, first
+ * pass). Since then a pass holds this for one slab (SLAB_DOMAINS, src/core/pass.ts) per stream and
+ * drops a domain once its last call is committed: DOMAINS=1000 gives what a slab holds at most.
  *   node --expose-gc --import tsx bench/pass-memory.ts
  */
 import { newProgress } from '../src/core/checkpoint.js';
