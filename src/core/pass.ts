@@ -199,13 +199,13 @@ export async function runPass(
     if (t.state) state.set(d, t.state);
     return t;
   };
-  /** The last transition of a domain in this pass: owed buckets past their time become gap entries. */
   let newest: number | undefined;
   const tally = (s: DomainState | undefined) => {
     if (!s) return;
     summary.owed += s.owed.size + s.owedWindows.length;
     if (newest === undefined || s.finalEndSec > newest) newest = s.finalEndSec;
   };
+  /** The last transition of a domain in this pass: owed buckets past their time become gap entries. */
   const finish = (d: string, x: LiveDomain, gaps: GapEntry[]) => {
     const t = transition(d, x, true);
     if (progressOf(x).doneInOrder < x.plan.windows.length) unfinished = true;
