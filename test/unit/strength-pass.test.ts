@@ -388,3 +388,23 @@ describe('the loaded state while a pass runs', () => {
     expect(store.domain(ref, ds[1]!)!.owedWindows).toHaveLength(1);
   });
 });
+
+describe('a domain with calls in two chunks', () => {
+  it('is finished only after its last call (an owed window fetched again in a later chunk): both calls count, the window is paid', async () => {
+    const ds = names(40);
+    const { deps, adapter, stream, store, ref, clock, emu, calls } = setup(ds);
+    emu.inject({ fault: 'non-json', domain: ds[0], count: settings.retry.maxAttempts });
+    await runPass(deps, settings, adapter, stream, ds, { kind: 'collect' }).catch(() => undefined);
+    expect(store.domain(ref, ds[0]!)!.owedWindows).toHaveLength(1);
+    clock.advance(30 * 60_000);
+    const n0 = calls().length;
+    // The main windows of the 40 domains come first (chunk 1: d00-d31), d00's owed window last (chunk 2).
+    const s = await runPass(deps, settings, adapter, stream, ds, { kind: 'collect' });
+    const mine = calls().slice(n0).filter((c) => c.domains.includes(ds[0]!));
+    expect(mine.map((c) => c.params.StartTime)).toEqual(['2026-11-20T09:54:00Z', '2026-11-20T09:00:00Z']);
+    expect(calls().slice(n0).findIndex((c) => c.params.StartTime === '2026-11-20T09:00:00Z')).toBe(40);
+    expect(store.domain(ref, ds[0]!)!.owedWindows).toEqual([]);
+    expect(store.domain(ref, ds[0]!)!.finalEndSec).toBe(H('10:24'));
+    expect(s).toMatchObject({ owed: 0, gaps: 0, windows: 41 });
+  });
+});
