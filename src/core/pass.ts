@@ -13,7 +13,7 @@ import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { CheckpointStore, DomainState, EncodedPoints, GapEntry, PassSummary, PointOwner, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
 import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
 import { newProgress, nextDomainState, type DomainProgress } from './checkpoint.js';
-import { groupJobs, planDomain, type DomainPlan, type Job, type PassMode } from './plan.js';
+import { groupJobs, planDomain, windowsKey, type DomainPlan, type Job, type PassMode } from './plan.js';
 import { tailKey } from './validate.js';
 import { finalHorizon } from './window.js';
 
@@ -95,8 +95,6 @@ export const SLAB_DOMAINS = 1000;
 export function slabSize(domains: number, maxDomainsPerCall: number): number {
   return Math.max(1, Math.ceil(domains / maxDomainsPerCall)) * maxDomainsPerCall;
 }
-
-const windowsKey = (ws: readonly Window[]) => ws.map((w) => `${w.fromSec}-${w.toSec}-${w.granularitySec}-${w.alignOffsetSec ?? 0}`).join(',');
 
 /** The value written before for a bucket of the provisional tail. */
 function tailValue(tail: ReadonlyMap<string, number>, s: Sample): number | undefined {

@@ -89,6 +89,9 @@ export function refetchWindows(state: DomainState, beforeSec: number, rules: Win
   return out.sort((a, b) => a.fromSec - b.fromSec);
 }
 
+/** Equal window lists have equal keys. */
+export const windowsKey = (ws: readonly Window[]): string => ws.map((w) => `${w.fromSec}-${w.toSec}-${w.granularitySec}-${w.alignOffsetSec ?? 0}`).join(',');
+
 /** Domains whose window lists are equal share calls, as many per call as the API allows. */
 export interface Job {
   readonly domains: readonly string[];
@@ -103,7 +106,7 @@ export function groupJobs(plans: readonly DomainPlan[], maxDomainsPerCall: numbe
     for (const p of plans) {
       const ws = refetch ? p.refetch : p.windows;
       if (!ws.length) continue;
-      const key = ws.map((w) => `${w.fromSec}-${w.toSec}-${w.granularitySec}`).join(',');
+      const key = windowsKey(ws);
       const e = byKey.get(key) ?? { domains: [], windows: ws };
       e.domains.push(p.domain);
       byKey.set(key, e);

@@ -29,8 +29,8 @@ async function size(file: string): Promise<number | undefined> {
   }
 }
 
-/** Reads and validates a stream's state. Throws CollectorError('state') with one line on any damage. */
 /**
+ * Reads and validates a stream's state. Throws CollectorError('state') with one line on any damage.
  * `intern` returns one copy of equal strings (domain and metric names): each stream holds every
  * domain, and a string per domain per stream is most of a compact state (issue 12).
  */
