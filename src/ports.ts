@@ -120,7 +120,13 @@ export interface GapEntry {
 }
 
 export interface CheckpointStore {
-  load(ref: StreamRef): Promise<StreamState>;
+  /** Readies a stream for a pass: its checkpoints are validated whole, so damage is found before anything is fetched. */
+  prepare(ref: StreamRef): Promise<void>;
+  /**
+   * The states of these domains (absent: no checkpoint). A pass asks a slab at a time, so that what it
+   * holds follows the slab, not the stream (issue 12).
+   */
+  loadSome(ref: StreamRef, domains: ReadonlySet<string>): Promise<StreamState>;
   /** Durably records the new state of the domains that changed (others keep theirs). */
   commit(ref: StreamRef, changed: ReadonlyMap<string, DomainState>): Promise<void>;
   /** Appends to the gap ledger, durably. */

@@ -122,7 +122,9 @@ export async function runPass(
   const ref: StreamRef = { module: adapter.module, account: adapter.account, stream: stream.id };
   const log = deps.logger.child({ vendor: adapter.module, account: adapter.account, stream: stream.id });
   const nowSec = Math.floor(deps.clock.now() / 1000);
-  const state: StreamState = await deps.store.load(ref);
+  await deps.store.prepare(ref);
+  /** Checkpoints of the domains of the slabs under way, read a slab at a time; a finished domain's leaves. */
+  const state: StreamState = new Map();
   const horizon = finalHorizon(nowSec, stream.rules);
   const summary: PassSummary = { windows: 0, calls: 0, written: 0, unchanged: 0, refused: 0, retries: 0, failedCalls: 0, unusable: 0, owed: 0, gaps: 0, domains: domains.length };
   const g0 = stream.rules.tiers[0].granularitySec;
@@ -138,6 +140,7 @@ export async function runPass(
   const recoverFrom = mode.kind === 'collect' && settings.recoverFromInflux;
 
   const planSlab = async (slice: readonly string[]): Promise<Job[]> => {
+    for (const [d, st] of await deps.store.loadSome(ref, new Set(slice))) state.set(d, st);
     const fresh = slice.filter((d) => !state.has(d));
     // Sharded, a domain may come back to this replica after another wrote it: its checkpoint here is
     // stale, so InfluxDB is asked about every domain, and the later of the two wins.

@@ -29,12 +29,43 @@ async function size(file: string): Promise<number | undefined> {
   }
 }
 
+/** What a read keeps of each domain record, after validating it. */
+export interface ReadOptions {
+  /**
+   * Only these domains' records are read; the others' lines are skipped unparsed (a slab of a pass,
+   * issue 12: its state is read when the slab is planned, not every domain's when the pass starts).
+   * Skipped lines are not validated: the pass validated the whole stream when it started (`prepare`).
+   */
+  readonly only?: ReadonlySet<string>;
+  /** Every record is validated, then handed here instead of being kept (a compaction that streams). */
+  readonly visit?: (domain: string, text: string, from: 'snapshot' | 'journal') => void;
+}
+
+/**
+ * The domain of a line as encodeDomain writes it (`{"domain":"a.com",…`), read without parsing the
+ * line; undefined when the line is not in that form, or the name holds an escape: it is then parsed.
+ */
+export function lineDomain(text: string): string | undefined {
+  const head = '{"domain":"';
+  if (!text.startsWith(head)) return undefined;
+  const end = text.indexOf('"', head.length);
+  if (end < 0) return undefined;
+  const d = text.slice(head.length, end);
+  return d.includes('\\') ? undefined : d;
+}
+
 /**
  * Reads and validates a stream's state. Throws CollectorError('state') with one line on any damage.
  * `intern` returns one copy of equal strings (domain and metric names): each stream holds every
  * domain, and a string per domain per stream is most of a compact state (issue 12).
  */
-export async function readStream(dir: string, ref: StreamRef, nowSec: number, intern: (s: string) => string = (s) => s): Promise<LoadedStream> {
+export async function readStream(dir: string, ref: StreamRef, nowSec: number, intern: (s: string) => string = (s) => s, opts: ReadOptions = {}): Promise<LoadedStream> {
+  const { only, visit } = opts;
+  const skip = (text: string): boolean => {
+    if (!only) return false;
+    const d = lineDomain(text);
+    return d !== undefined && !only.has(d);
+  };
   // Per load: the tails of one stream's domains mostly share a layout (kernel/tail.ts).
   const layouts = new TailLayouts();
   const snap = snapshotPath(dir, ref);
@@ -42,6 +73,8 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
   const [snapSize, jourSize] = await Promise.all([size(snap), size(jour)]);
   const remedy = remedyFor([snap, jour].filter((_, i) => (i === 0 ? snapSize : jourSize) !== undefined));
   const domains = new Map<string, DomainState>();
+  /** Visited, the states are not kept: the names seen find a domain written twice. */
+  const seen = visit ? new Set<string>() : undefined;
   const notes: string[] = [];
   let gen = 0;
 
@@ -52,6 +85,7 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
       const o: Origin = { file: snap, line: l.no, remedy };
       // A snapshot is renamed into place whole: a line without its newline means the file was cut or edited.
       if (!l.terminated) throw damaged(o, 'ends in the middle of a line (the file was cut short)');
+      if (header && skip(l.text)) continue;
       const v = parseLine(l.text, o);
       if (!header) {
         gen = readHeader(v, o, ref).gen;
@@ -59,8 +93,11 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
         continue;
       }
       const [d, s] = readDomain(v, o, nowSec, intern, layouts);
-      if (domains.has(d)) throw damaged(o, `domain ${JSON.stringify(d)} appears twice`);
-      domains.set(d, s);
+      if (seen ? seen.has(d) : domains.has(d)) throw damaged(o, `domain ${JSON.stringify(d)} appears twice`);
+      if (seen && visit) {
+        seen.add(d);
+        visit(d, l.text, 'snapshot');
+      } else if (!only || only.has(d)) domains.set(d, s);
     }
     if (!header) throw damaged({ file: snap, line: 1, remedy }, 'the file is empty');
   }
@@ -85,6 +122,10 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
           return;
         }
       }
+      if (header !== 'none' && skip(l.text)) {
+        journalRecords++;
+        return;
+      }
       const v = parseLine(l.text, o);
       if (header === 'none') {
         const h = readHeader(v, o, ref);
@@ -97,7 +138,8 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
         return;
       }
       const [d, s] = readDomain(v, o, nowSec, intern, layouts);
-      domains.set(d, s);
+      if (visit) visit(d, l.text, 'journal');
+      else if (!only || only.has(d)) domains.set(d, s);
       journalRecords++;
     };
     let pending: Line | undefined;

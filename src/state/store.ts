@@ -16,7 +16,7 @@ import type { CheckpointStore, DomainState, GapEntry, StreamRef, StreamState } f
 import { encodeDomain, encodeHeader, journalPath, snapshotPath } from './codec.js';
 import { appendGaps } from './ledger.js';
 import { readLines } from './lines.js';
-import { readStream } from './read.js';
+import { lineDomain, readStream } from './read.js';
 
 export interface FileCheckpointStoreDeps {
   /** Epoch seconds; checkpoints more than a day past it are refused as damage. */
@@ -162,40 +162,53 @@ export class FileCheckpointStore implements CheckpointStore {
     return run;
   }
 
-  load(ref: StreamRef): Promise<StreamState> {
+  /**
+   * Readies a stream for a pass without holding its state: validates its files whole (damage stops the
+   * pass before anything is fetched) and folds the journal into the snapshot. The pass then reads its
+   * domains' states a slab at a time (`loadSome`): every stream's whole state at once was the peak of
+   * a later pass over 10,000 domains (issue 12).
+   */
+  prepare(ref: StreamRef): Promise<void> {
     return this.#serial(ref, () => this.#oneLoadAtATime(ref));
   }
 
-  #oneLoadAtATime(ref: StreamRef): Promise<StreamState> {
-    const run = this.#loading.then(() => this.#load(ref));
+  /** These domains' states as they stand on disk (a domain without a checkpoint is absent). */
+  loadSome(ref: StreamRef, only: ReadonlySet<string>): Promise<StreamState> {
+    return this.#serial(ref, async () => {
+      if (!this.#open.has(snapshotPath(this.#dir, ref))) await this.#oneLoadAtATime(ref);
+      return (await readStream(this.#dir, ref, this.#deps.nowSec(), this.#intern, { only })).domains;
+    });
+  }
+
+  /** Every domain's state of a stream (prepared first). */
+  load(ref: StreamRef): Promise<StreamState> {
+    return this.#serial(ref, async () => {
+      await this.#oneLoadAtATime(ref);
+      return (await readStream(this.#dir, ref, this.#deps.nowSec(), this.#intern)).domains;
+    });
+  }
+
+  #oneLoadAtATime(ref: StreamRef): Promise<void> {
+    const run = this.#loading.then(() => this.#prepare(ref));
     this.#loading = run.catch(() => undefined);
     return run;
   }
 
-  async #load(ref: StreamRef): Promise<StreamState> {
+  async #prepare(ref: StreamRef): Promise<void> {
     const key = snapshotPath(this.#dir, ref);
     await this.#closeJournal(this.#open.get(key));
     this.#open.delete(key);
-    const s = await readStream(this.#dir, ref, this.#deps.nowSec(), this.#intern);
+    // Every record is validated; kept is only the journal's newest line per domain, for the compaction.
+    const newer = new Map<string, string>();
+    const s = await readStream(this.#dir, ref, this.#deps.nowSec(), this.#intern, {
+      visit: (d, text, from) => {
+        if (from === 'journal') newer.set(d, text);
+      },
+    });
     for (const n of s.notes) this.#deps.note?.(n);
     const o: Open = { gen: s.gen, snapshotBytes: s.snapshotBytes, journalBytes: 0, journalRecords: 0 };
-    if (s.journalPresent) {
-      const w = await SnapshotWriter.open(key).catch((err: unknown) => Promise.reject(ioError('write', `${key}.tmp`, err)));
-      try {
-        await w.add(encodeHeader({ ...ref, gen: s.gen + 1 }));
-        for (const [d, st] of s.domains) await w.add(encodeDomain(d, st));
-        o.snapshotBytes = await w.commit(this.#dir);
-      } catch (err) {
-        await w.abandon();
-        throw ioError('write', key, err);
-      }
-      o.gen = s.gen + 1;
-      this.#bytesWritten += o.snapshotBytes;
-      this.#compactions++;
-      await fs.rm(journalPath(this.#dir, ref), { force: true }).catch((err: unknown) => Promise.reject(ioError('remove', journalPath(this.#dir, ref), err)));
-    }
+    if (s.journalPresent) await this.#compact(ref, o, newer);
     this.#open.set(key, o);
-    return s.domains;
   }
 
   commit(ref: StreamRef, changed: ReadonlyMap<string, DomainState>): Promise<void> {
@@ -231,13 +244,17 @@ export class FileCheckpointStore implements CheckpointStore {
     });
   }
 
-  /** Folds the journal into a new snapshot, streaming from disk: memory holds only the journal's latest line per domain. */
-  async #compact(ref: StreamRef, o: Open): Promise<void> {
+  /**
+   * Folds the journal into a new snapshot, streaming from disk: memory holds only the journal's latest
+   * line per domain (`newer`, when the caller has read them already: a load, which also drops a stale
+   * journal's records and a torn last line).
+   */
+  async #compact(ref: StreamRef, o: Open, read?: Map<string, string>): Promise<void> {
     const snap = snapshotPath(this.#dir, ref);
     const jour = journalPath(this.#dir, ref);
     await this.#closeJournal(o);
-    const newer = new Map<string, string>();
-    const jl = await readLines(jour);
+    const newer = read ?? new Map<string, string>();
+    const jl = read ? undefined : await readLines(jour);
     let first = true;
     if (jl) {
       for await (const l of jl) {
@@ -309,6 +326,8 @@ export class FileCheckpointStore implements CheckpointStore {
 
 /** The domain of a line this store wrote (`{"domain":"…",…`): lines were validated when loaded or encoded. */
 function domainOf(line: string): string {
+  const d = lineDomain(line);
+  if (d !== undefined) return d;
   const end = line.indexOf(',"finalEndSec":');
   return JSON.parse(line.slice(10, end)) as string;
 }

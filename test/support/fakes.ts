@@ -145,9 +145,28 @@ export class MemoryStore implements CheckpointStore {
     return `${ref.module}/${ref.account}/${ref.stream}`;
   }
 
+  /** Streams prepared, and every loadSome with its domains, in order: what a pass held when. */
+  readonly prepared: string[] = [];
+  readonly loads: { ref: string; domains: string[] }[] = [];
+
   async load(ref: StreamRef): Promise<StreamState> {
     const s = this.streams.get(MemoryStore.key(ref));
     return new Map([...(s ?? new Map<string, DomainState>())].map(([d, st]) => [d, cloneDomain(st)]));
+  }
+
+  async prepare(ref: StreamRef): Promise<void> {
+    this.prepared.push(MemoryStore.key(ref));
+  }
+
+  async loadSome(ref: StreamRef, domains: ReadonlySet<string>): Promise<StreamState> {
+    this.loads.push({ ref: MemoryStore.key(ref), domains: [...domains] });
+    const s = this.streams.get(MemoryStore.key(ref));
+    const out: StreamState = new Map();
+    for (const d of domains) {
+      const st = s?.get(d);
+      if (st) out.set(d, cloneDomain(st));
+    }
+    return out;
   }
 
   async commit(ref: StreamRef, changed: ReadonlyMap<string, DomainState>): Promise<void> {

@@ -319,7 +319,7 @@ describe('failures', () => {
     writeFileSync(jour(), H(0) + D('a.com', NOW));
     failOnce('rename', snap, 'EXDEV');
     const e = await caught(new FileCheckpointStore(dir, deps()).load(ref));
-    expect([e.kind, e.message]).toEqual(['state', `state: cannot write ${snap()}: EXDEV`]);
+    expect([e.kind, e.message]).toEqual(['state', `state: cannot compact ${snap()}: EXDEV`]);
     expect((e.cause as NodeJS.ErrnoException).code).toBe('EXDEV');
     expect(existsSync(`${snap()}.tmp`)).toBe(false);
     expect(read(jour())).toBe(H(0) + D('a.com', NOW));
@@ -411,14 +411,75 @@ describe('loads across streams', () => {
       return Object.assign(fh, { close: () => (name && events.push(`close ${name}`), close()) });
     });
     const store = new FileCheckpointStore(dir, deps(), { compactMinBytes: 0 });
-    const got = await Promise.allSettled(refs.map((r) => store.load(r)));
+    const got = await Promise.allSettled(refs.map((r) => store.prepare(r)));
     vi.restoreAllMocks();
     expect(got.map((g) => g.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect([...(got[2] as PromiseFulfilledResult<Map<string, DomainState>>).value.keys()].sort()).toEqual(['x.com', 'y.com']);
+    expect([...(await store.loadSome(refs[2]!, new Set(['x.com', 'y.com', 'z.com']))).keys()].sort()).toEqual(['x.com', 'y.com']);
     const stream = (e: string) => e.split(' ')[1]!.split('.')[0];
     // Each stream's files are opened and closed before the next stream's first one is opened.
     const order = events.map(stream);
     expect(order).toEqual([...order].sort());
-    expect(events.filter((e) => stream(e) === 'a')).toEqual(['open a.state.jsonl', 'close a.state.jsonl', 'open a.journal.jsonl', 'close a.journal.jsonl', 'open a.state.jsonl.tmp', 'close a.state.jsonl.tmp']);
+    // Validated whole (snapshot, journal), then compacted: the snapshot's lines copied into the new one, the journal's after them.
+    expect(events.filter((e) => stream(e) === 'a')).toEqual(['open a.state.jsonl', 'close a.state.jsonl', 'open a.journal.jsonl', 'close a.journal.jsonl', 'open a.state.jsonl.tmp', 'open a.state.jsonl', 'close a.state.jsonl', 'close a.state.jsonl.tmp']);
+  });
+});
+
+describe('a pass reads its state a slab at a time (issue 12)', () => {
+  it('prepare validates the whole stream: damage on the last line stops the pass before any slab is read', async () => {
+    writeFileSync(snap(), H(1) + D('a.com', NOW) + D('b.com', NOW) + '{"domain":"z.com","finalEndSec":"soon"}\n');
+    const e = await caught(new FileCheckpointStore(dir, deps()).prepare(ref));
+    expect(e.kind).toBe('state');
+    expect(e.message).toMatch(/state\.jsonl line 4: .*finalEndSec/);
+  });
+
+  it('prepare compacts without loading: the journal\'s newest line per domain replaces the snapshot\'s, a stale journal\'s records are dropped', async () => {
+    writeFileSync(snap(), H(1) + D('a.com', NOW - 900) + D('b.com', NOW - 900));
+    writeFileSync(jour(), H(1) + D('b.com', NOW - 600) + D('c.com', NOW - 600) + D('b.com', NOW - 300));
+    const store = new FileCheckpointStore(dir, deps());
+    await store.prepare(ref);
+    expect(existsSync(jour())).toBe(false);
+    expect(read(snap())).toBe(H(2) + D('a.com', NOW - 900) + D('b.com', NOW - 300) + D('c.com', NOW - 600));
+    // A journal of an older generation (a compaction cut short before it removed it): the snapshot has it all.
+    writeFileSync(jour(), H(1) + D('a.com', NOW));
+    await new FileCheckpointStore(dir, deps()).prepare(ref);
+    expect(read(snap())).toBe(H(3) + D('a.com', NOW - 900) + D('b.com', NOW - 300) + D('c.com', NOW - 600));
+  });
+
+  it('prepare drops a torn last journal line and says so, and does not compact it in', async () => {
+    writeFileSync(snap(), H(1) + D('a.com', NOW - 900));
+    writeFileSync(jour(), H(1) + D('a.com', NOW - 600) + D('b.com', NOW).slice(0, 20));
+    const notes: string[] = [];
+    await new FileCheckpointStore(dir, deps(notes)).prepare(ref);
+    expect(notes).toEqual([expect.stringMatching(/journal\.jsonl line 3: an unfinished last write/)]);
+    expect(read(snap())).toBe(H(2) + D('a.com', NOW - 600));
+  });
+
+  it('loadSome: only the domains asked for, with what this pass committed since, and names that need escapes', async () => {
+    const odd = 'x"\\y.com';
+    writeFileSync(snap(), H(1) + D('a.com', NOW - 900) + D('b.com', NOW - 900) + D(odd, NOW - 900));
+    const store = new FileCheckpointStore(dir, deps(), { compactMinBytes: 1e9 });
+    await store.prepare(ref);
+    await store.commit(ref, new Map([['b.com', st(NOW - 300)]]));
+    expect(await store.loadSome(ref, new Set(['b.com', 'c.com']))).toEqual(new Map([['b.com', st(NOW - 300)]]));
+    expect(await store.loadSome(ref, new Set([odd]))).toEqual(new Map([[odd, st(NOW - 900)]]));
+    expect(await store.loadSome(ref, new Set())).toEqual(new Map());
+  });
+
+  it('loadSome does not parse the lines of other domains', async () => {
+    writeFileSync(snap(), H(1) + D('a.com', NOW - 900) + D('b.com', NOW - 900));
+    const store = new FileCheckpointStore(dir, deps());
+    await store.prepare(ref);
+    const parse = vi.spyOn(JSON, 'parse');
+    await store.loadSome(ref, new Set(['b.com']));
+    const parsed = parse.mock.calls.map((c) => String(c[0]));
+    vi.restoreAllMocks();
+    expect(parsed.some((t) => t.includes('"a.com"'))).toBe(false);
+    expect(parsed.some((t) => t.includes('"b.com"'))).toBe(true);
+  });
+
+  it('loadSome on a stream not prepared yet prepares it first (its damage is found)', async () => {
+    writeFileSync(snap(), H(1) + D('a.com', NOW) + 'not json\n');
+    const e = await caught(new FileCheckpointStore(dir, deps()).loadSome(ref, new Set(['a.com'])));
+    expect(e.message).toMatch(/state\.jsonl line 3: is not JSON/);
   });
 });
