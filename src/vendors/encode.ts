@@ -46,7 +46,8 @@ export function vendorMessage(s: unknown): string {
     // Any other scheme (`Authorization: Bearer <token>`, Basic): the whole value goes, to the quote or brace that ends it.
     .replace(/(authorization\s*["']?\s*[:=]\s*["']?)[^"'}]+/gi, '$1***')
     // `token` also covers X-Auth-Token (Huawei IAM) and x-acs-security-token (Alibaba STS): the prefix is kept anyway.
-    .replace(/((?:authorization|signature|credential|token|secret[a-z_]*|access[-_]?key[a-z_]*|sk|ak)\s*["']?\s*[:=]\s*["']?)[^\s,;"'&]+/gi, '$1***')
+    // `sk`/`ak` (Huawei's names for the key pair) only as a name of their own, so that `task=7` or `Break: x` stay readable.
+    .replace(/((?:authorization|signature|credential|token|secret[a-z_]*|access[-_]?key[a-z_]*|(?<![a-z0-9])(?:sk|ak))\s*["']?\s*[:=]\s*["']?)[^\s,;"'&]+/gi, '$1***')
     .trim();
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }

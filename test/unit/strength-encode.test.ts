@@ -164,7 +164,13 @@ describe('vendorMessage: key=value and key: value secrets', () => {
     ['accesskey=abc', 'accesskey=***'],
     ['sk=abc', 'sk=***'],
     ['AK: abc', 'AK: ***'],
+    ['x_sk=abc', 'x_sk=***'],
+    ['"ak":"abc"', '"ak":"***"'],
   ])('%s', (input, out) => expect(vendorMessage(input)).toBe(out));
+
+  it('sk and ak only as names of their own: words ending in them stay', () => {
+    expect(vendorMessage('task=7 Break: x ask=1 peak:9')).toBe('task=7 Break: x ask=1 peak:9');
+  });
 
   it('spaces and quotes around the separator are allowed and kept', () => {
     expect(vendorMessage('token = abc')).toBe('token = ***');
