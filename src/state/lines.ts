@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { CollectorError } from '../kernel/errors.js';
 
 /** A file that exists but cannot be read (a directory in its place, no permission): one line, exit 2. */
-function unreadable(file: string, err: unknown): CollectorError {
+export function unreadable(file: string, err: unknown): CollectorError {
   const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
   return new CollectorError('state', `state: ${file} cannot be read (${code}); move it away to collect that stream afresh (its domains resume from InfluxDB or collect.initialLookbackMs back)`);
 }

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import type { DomainState, StreamRef } from '../ports.js';
 import { TailLayouts } from '../kernel/tail.js';
 import { damaged, journalPath, parseLine, readDomain, readHeader, remedyFor, snapshotPath, type Origin } from './codec.js';
-import { readLines, type Line } from './lines.js';
+import { readLines, unreadable, type Line } from './lines.js';
 
 export interface LoadedStream {
   readonly domains: Map<string, DomainState>;
@@ -25,7 +25,7 @@ async function size(file: string): Promise<number | undefined> {
     return (await fs.stat(file)).size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw unreadable(file, err);
   }
 }
 

@@ -483,3 +483,13 @@ describe('a pass reads its state a slab at a time (issue 12)', () => {
     expect(e.message).toMatch(/state\.jsonl line 3: is not JSON/);
   });
 });
+
+describe('a state file that cannot even be looked at', () => {
+  it('stat failing other than "not there" (state.dir is a file): one state line naming the file, not the raw error', async () => {
+    const f = path.join(dir, 'plain-file');
+    writeFileSync(f, 'x');
+    const e = await caught(new FileCheckpointStore(f, deps()).prepare(ref));
+    expect(e).toBeInstanceOf(CollectorError);
+    expect([e.kind, e.message]).toEqual(['state', `state: ${snapshotPath(f, ref)} cannot be read (ENOTDIR); move it away to collect that stream afresh (its domains resume from InfluxDB or collect.initialLookbackMs back)`]);
+  });
+});
