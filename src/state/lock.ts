@@ -157,7 +157,8 @@ export function readHostIdentity(read: (file: string) => string): { bootId?: str
     }
   };
   const bootId = tryRead('/proc/sys/kernel/random/boot_id').trim() || undefined;
-  // cgroup v1 and Kubernetes' cgroup paths hold the container id; under cgroup v2 it shows in the mounts (Docker, Podman).
-  const m = /([0-9a-f]{64})/.exec(tryRead('/proc/self/cgroup')) ?? /\/containers\/(?:[^/\s]*\/)?([0-9a-f]{64})\//.exec(tryRead('/proc/self/mountinfo'));
+  // cgroup v1 and Kubernetes' cgroup paths hold the container id; under cgroup v2 it shows in the mounts:
+  // Docker's /var/lib/docker/containers/<id>/hostname, Podman's …/storage/overlay-containers/<id>/userdata/hostname.
+  const m = /([0-9a-f]{64})/.exec(tryRead('/proc/self/cgroup')) ?? /\/(?:overlay-)?containers\/(?:[^/\s]*\/)?([0-9a-f]{64})\//.exec(tryRead('/proc/self/mountinfo'));
   return { ...(bootId ? { bootId } : {}), ...(m?.[1] ? { containerId: m[1] } : {}) };
 }

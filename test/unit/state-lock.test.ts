@@ -151,6 +151,14 @@ describe('readHostIdentity', () => {
     ).toEqual({ bootId: 'b1', containerId: id });
   });
 
+  it('falls back to the mounts under cgroup v2 (Podman, rootful and rootless)', () => {
+    const id = 'fedcba9876543210'.repeat(4);
+    for (const root of ['/var/lib/containers/storage', '/home/op/.local/share/containers/storage']) {
+      const mountinfo = `1021 1003 0:63 ${root}/overlay-containers/${id}/userdata/hostname /etc/hostname rw,nosuid,nodev - tmpfs tmpfs rw\n`;
+      expect(readHostIdentity(files({ '/proc/self/cgroup': '0::/\n', '/proc/self/mountinfo': mountinfo }))).toEqual({ containerId: id });
+    }
+  });
+
   it('gives what it can on a machine without /proc', () => {
     expect(readHostIdentity(files({}))).toEqual({});
   });
