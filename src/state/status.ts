@@ -83,7 +83,7 @@ function domainStatus(domain: string, s: DomainState | undefined, gaps: readonly
     const { metric, intervalSec, tsSec } = bucketOf(k);
     owed.push({ metric, intervalSec, bucket: isoSeconds(tsSec), reason: o.reason, since: isoSeconds(o.sinceSec) });
   }
-  owed.sort((x, y) => (x.bucket < y.bucket ? -1 : x.bucket > y.bucket ? 1 : x.metric < y.metric ? -1 : 1));
+  owed.sort((x, y) => (x.bucket < y.bucket ? -1 : x.bucket > y.bucket ? 1 : x.metric < y.metric ? -1 : x.metric > y.metric ? 1 : x.intervalSec - y.intervalSec));
   return {
     domain,
     checkpoint: s ? isoSeconds(s.finalEndSec) : null,

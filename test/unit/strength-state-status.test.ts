@@ -122,7 +122,7 @@ describe('readStatus: the streams', () => {
 });
 
 describe('readStatus: a domain', () => {
-  it('provisional span over every series (first start to last end), owed sorted by bucket then metric', async () => {
+  it('provisional span over every series (first start to last end), owed sorted by bucket, metric, then interval', async () => {
     const a = ref('a');
     const tail = new Map([
       [`x|300|${NOW - 1200}`, 1],
@@ -132,6 +132,7 @@ describe('readStatus: a domain', () => {
     ]);
     const owed = new Map([
       [`b|300|${NOW - 600}`, { reason: 'r1', sinceSec: NOW - 10 }],
+      [`a|300|${NOW - 600}`, { reason: 'r7', sinceSec: NOW - 70 }],
       [`a|60|${NOW - 600}`, { reason: 'r2', sinceSec: NOW - 20 }],
       [`c|300|${NOW - 900}`, { reason: 'r3', sinceSec: NOW - 30 }],
       [`a|300|${NOW - 300}`, { reason: 'r4', sinceSec: NOW - 40 }],
@@ -145,6 +146,7 @@ describe('readStatus: a domain', () => {
       { metric: 'a', intervalSec: 300, bucket: iso(NOW - 1200), reason: 'r6', since: iso(NOW - 60) },
       { metric: 'c', intervalSec: 300, bucket: iso(NOW - 900), reason: 'r3', since: iso(NOW - 30) },
       { metric: 'a', intervalSec: 60, bucket: iso(NOW - 600), reason: 'r2', since: iso(NOW - 20) },
+      { metric: 'a', intervalSec: 300, bucket: iso(NOW - 600), reason: 'r7', since: iso(NOW - 70) },
       { metric: 'b', intervalSec: 300, bucket: iso(NOW - 600), reason: 'r1', since: iso(NOW - 10) },
       { metric: 'a', intervalSec: 300, bucket: iso(NOW - 300), reason: 'r4', since: iso(NOW - 40) },
       { metric: 'b', intervalSec: 60, bucket: iso(NOW - 300), reason: 'r5', since: iso(NOW - 50) },
