@@ -209,6 +209,8 @@ export class TencentEmulator extends Emulator {
     const nowSec = Math.floor(nowMs / 1000);
     const times: number[] = [];
     for (let t = floor(start); t <= floor(end) && t <= nowSec; t += g) times.push(t);
+    // Formatted once per answer: a Detail answer repeats the same 360 times for each of 30 domains.
+    const timeText = times.map(fmt);
     const names = metric === 'statusCode' ? ['2xx', '3xx', '4xx', '5xx'] : /^\dxx$/.test(metric) ? [metric, ...CODES[metric]!.map(([c]) => c)] : [metric];
     const series = (ds: string[]) => {
       const perTime = times.map((t) => {
@@ -222,7 +224,7 @@ export class TencentEmulator extends Emulator {
       });
       return names
         .filter((n) => !/^\d{3}$/.test(n) || perTime.some((r) => r[n]! > 0))
-        .map((n) => ({ Metric: n, DetailData: times.map((t, i) => ({ Time: fmt(t), Value: perTime[i]![n] })), SummarizedData: { Name: 'sum', Value: perTime.reduce((a, r) => a + r[n]!, 0) } }));
+        .map((n) => ({ Metric: n, DetailData: timeText.map((Time, i) => ({ Time, Value: perTime[i]![n] })), SummarizedData: { Name: 'sum', Value: perTime.reduce((a, r) => a + r[n]!, 0) } }));
     };
     const data = detail ? domains.map((d) => ({ Resource: d, OriginData: series([d]) })) : [{ Resource: domains.length === 1 ? domains[0] : 'multiDomains', OriginData: series(domains) }];
     return { status: 200, body: { Response: { Interval: interval, Data: data, RequestId: rid } } };
