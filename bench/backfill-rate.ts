@@ -375,6 +375,11 @@ try {
         const worst = [...stalls].sort((a, b) => b[1] - a[1]).slice(0, 5);
         console.log(`  emulator event loop: ${stalls.length} stalls over 25 ms${worst.length ? `, longest ${worst.map(([at, ms]) => `${ms.toFixed(0)} ms at ${(at / 1000).toFixed(2)} s`).join(', ')}` : ''}`);
         const th = throttledAt();
+        if (th.length) {
+          // When the calls the throttle counted arrived: evenly spaced, or in a bunch (whose bunch: an emulator stall above, or the sender's).
+          const x = th[0]!;
+          console.log(`  first throttle at ${((x - wall0) / 1000).toFixed(3)} s; the admitted calls of the second before, ms before it: ${at.filter((a) => a > x - 1000 && a <= x).map((a) => x - a).sort((a, b) => b - a).join(' ')}`);
+        }
         if (th.length) console.log(`  throttled at ${th.map((x) => `${((x - wall0) / 1000).toFixed(2)} s (${at.filter((a) => a > x - 1000 && a <= x).length} admitted in the second before)`).slice(0, 10).join(', ')}`);
         if (code !== 0) console.log(`  stderr: ${stderr.slice(0, 600)}`);
       } finally {
