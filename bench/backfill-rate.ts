@@ -26,7 +26,13 @@
  * The emulators' data generators are memoized here (a Tencent `min` bucket costs ~13 SHA-256, a
  * Huawei value a scan of the account's domains): only the data is cached; signatures, parameters and
  * the throttle are checked per call as always. Without it the emulator, in this process, takes a good
- * part of the 2 cores the collector and InfluxDB share. Per case the script also POSTs lines of the
+ * part of the 2 cores the collector and InfluxDB share. The Tencent emulator also serves every answer
+ * shape once before the timing (warmTencent), and a full GC runs before each timed run: its throttle
+ * stamps a request when its event loop reads it, so any stall of this process (compiling the first
+ * answers, a major GC, or simply not being scheduled on a busy machine) stamps the requests read after
+ * it together, and the throttle refuses calls that the collector spaced correctly. On a shared
+ * machine use --emulator-nice=-10 (root), and read the "emulator event loop" line of each run before
+ * blaming the collector for a throttled call. Per case the script also POSTs lines of the
  * same shape (series, buckets, batches of 5,000) raw into a fresh database of the same server: the
  * rate the server takes, so that the reader sees whether the server or the collector set the pace.
  */
