@@ -20,6 +20,8 @@ export interface SendOptions {
   /** Largest body read; a longer one fails the call. */
   readonly maxBodyBytes: number;
   readonly signal?: AbortSignal;
+  /** Called once the request has been written to the connection (when the server can see it). */
+  readonly onSent?: () => void;
 }
 
 export interface HttpClient {

@@ -47,18 +47,28 @@ export async function exchange<T extends { ok: true } | { ok: false; error: Vend
   let rebuilt = false;
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) return { ok: false, error: STOPPED };
+    let started: () => void;
     try {
-      await pacer.acquire(signal);
+      started = await pacer.reserve(signal);
     } catch {
       return { ok: false, error: STOPPED };
     }
-    const req = build({ nowMs: deps.clock.now(), nonce: deps.nonce(), credentials: deps.credentials.get(adapter.module, adapter.account) });
+    let req: HttpRequest;
+    try {
+      req = build({ nowMs: deps.clock.now(), nonce: deps.nonce(), credentials: deps.credentials.get(adapter.module, adapter.account) });
+    } catch (err) {
+      started();
+      throw err;
+    }
     counter.calls++;
     let out: T | { ok: false; error: VendorError };
     try {
-      const res = await deps.http.send(req, { deadlineMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes, ...(signal ? { signal } : {}) });
+      // The pacer counts the call from when its request is written, which a stall can delay past the slot.
+      const res = await deps.http.send(req, { deadlineMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes, onSent: started, ...(signal ? { signal } : {}) });
+      started();
       out = parse(res);
     } catch (err) {
+      started();
       if (signal?.aborted) return { ok: false, error: STOPPED };
       out = { ok: false, error: networkError(err, settings.requestTimeoutMs) };
     }

@@ -9,6 +9,11 @@ import type { Clock } from '../ports.js';
  * together: their slots have all passed, and starting them at once would put more than the limit
  * into one second at the vendor. So before a call starts, the pacer also checks the sliding window
  * of the calls that actually started in the last second, and waits for the oldest to leave it.
+ *
+ * A call "starts" when the vendor can see it: a stall may also come between the slot and the socket
+ * (a new connection's connect or DNS callback waits behind a long parse), so the request of an
+ * earlier slot is written later than its slot, close to the next ones. `reserve` counts a call from
+ * when its sender says the request was written, and as starting "now" until then.
  */
 export class Pacer {
   readonly #clock: Clock;
@@ -23,10 +28,13 @@ export class Pacer {
   readonly #windowMs: number;
   #nextMs = 0;
   /**
-   * Start times of the last `#limit` calls, oldest first. Starts come in time order, so the window
-   * holds `#limit` calls exactly when the oldest of these is still inside it: older starts never decide.
+   * Start times of the last `#limit` calls, oldest first. Starts are recorded at the clock's now, so
+   * they come in time order, and the window holds `#limit` calls exactly when the oldest of these
+   * is still inside it: older starts never decide.
    */
   #recent: number[] = [];
+  /** Calls reserved whose request is not written yet: each counts as starting now. */
+  #unsent = 0;
 
   constructor(clock: Clock, ratePerSec: number, headroom = 0.95) {
     this.#clock = clock;
@@ -36,21 +44,52 @@ export class Pacer {
     this.#windowMs = (1000 + this.#limit * this.#spacingMs) / 2;
   }
 
-  /** Waits for this caller's slot. Slots are handed out in call order. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /** Waits for this caller's slot; the call counts as started at once. Slots are handed out in call order. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    return this.#slot(signal, false);
+  }
+
+  /**
+   * Waits for this caller's slot like `acquire`, but the call counts as started only when the
+   * returned function is called (once its request was written), and as starting now until then.
+   * It must be called exactly once whatever happens to the request; later calls do nothing.
+   */
+  async reserve(signal?: AbortSignal): Promise<() => void> {
+    await this.#slot(signal, true);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#unsent--;
+      this.#started();
+    };
+  }
+
+  #started(): void {
+    this.#recent.push(this.#clock.now());
+    if (this.#recent.length > this.#limit) this.#recent.shift();
+  }
+
+  /** Waits for a slot and a place in the window, and takes the place in the same step (callers woken together must see each other). */
+  async #slot(signal: AbortSignal | undefined, unsent: boolean): Promise<void> {
     const now = this.#clock.now();
     const slot = Math.max(now, this.#nextMs);
     this.#nextMs = slot + this.#spacingMs;
     if (slot > now) await this.#clock.sleep(slot - now, signal);
     for (;;) {
       const t = this.#clock.now();
-      if (this.#recent.length < this.#limit || this.#recent[0]! <= t - this.#windowMs) {
-        this.#recent.push(t);
-        if (this.#recent.length > this.#limit) this.#recent.shift();
+      // Unsent calls are in the window; of the recorded starts, the newest `room` may be too.
+      const room = this.#limit - this.#unsent;
+      const oldest = this.#recent[this.#recent.length - room];
+      if (room > 0 && (oldest === undefined || oldest <= t - this.#windowMs)) {
+        if (unsent) this.#unsent++;
+        else this.#started();
         return;
       }
-      // Late: wait for the start that frees a place, and push later slots back by as much.
-      const wait = this.#recent[0]! + this.#windowMs - t;
+      // Late: wait for the start that frees a place, and push later slots back by as much. While
+      // unsent calls fill the window, when their requests are written is not known: look again a
+      // spacing later.
+      const wait = room > 0 ? oldest! + this.#windowMs - t : this.#spacingMs;
       this.#nextMs = Math.max(this.#nextMs, t + wait + this.#spacingMs);
       await this.#clock.sleep(Math.max(1, wait), signal);
     }

@@ -28,6 +28,22 @@ function coded(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/**
+ * node's http(s) as axios would use them, telling `onSent` when the request has been written: with a
+ * new connection (DNS, connect, TLS) that is later than the call, and later still when the event loop
+ * is busy meanwhile. The pacer counts the call from then (src/core/pacer.ts).
+ */
+function sentTransport(url: string, onSent: () => void): { request: typeof http.request } {
+  const mod = url.startsWith('https:') ? https : http;
+  return {
+    request: ((options: http.RequestOptions, cb?: (res: http.IncomingMessage) => void) => {
+      const r = mod.request(options, cb);
+      r.once('finish', onSent);
+      return r;
+    }) as typeof http.request,
+  };
+}
+
 export class AxiosHttpClient implements HttpClient {
   readonly #ax: AxiosInstance;
   readonly #clock: Clock;
@@ -63,6 +79,7 @@ export class AxiosHttpClient implements HttpClient {
         ...(req.body !== undefined ? { data: req.body } : {}),
         maxContentLength: opts.maxBodyBytes,
         signal: ctl.signal,
+        ...(opts.onSent ? { transport: sentTransport(req.url, opts.onSent) } : {}),
       });
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers ?? {})) if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
