@@ -86,7 +86,7 @@ describe('Pacer: a stall between the slot and the socket', () => {
     const clock = new VClock();
     const written = await sendTimes(new Pacer(clock, 10), clock, 11, (k) => (k === 0 ? 100 : 0), 'reserve');
     expect(mostInWindow(written, 1000)).toBe(10);
-    const windowMs = (1000 + (10 * 1000) / 9.5) / 2;
+    const windowMs = (10 * 1000) / 9.5 - 1;
     expect(written.at(-1)).toBeCloseTo(100 + windowMs, 6);
   });
 

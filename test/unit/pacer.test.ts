@@ -12,6 +12,10 @@ class StallClock implements Clock {
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.#timers.push({ at: this.t + ms, resolve }));
   }
+  /** When the earliest timer is due. */
+  next(): number | undefined {
+    return this.#timers.length ? Math.min(...this.#timers.map((x) => x.at)) : undefined;
+  }
   async moveTo(t: number): Promise<void> {
     this.t = t;
     for (;;) {
@@ -46,6 +50,20 @@ describe('Pacer', () => {
     expect(maxInWindow(starts, 1000)).toBeLessThanOrEqual(10);
     // 40 calls at 9.5/s: the last starts about 39 × 105 ms after the first.
     expect(starts[39]! - starts[0]!).toBeLessThan(39 * 106);
+  });
+
+  it('the window never delays steady pacing: timers on time, every call starts exactly on its slot (20/s, 95%)', async () => {
+    const clock = new StallClock();
+    const pacer = new Pacer(clock, 20);
+    const starts: number[] = [];
+    const all = Array.from({ length: 500 }, () => pacer.acquire().then(() => starts.push(clock.now())));
+    await clock.moveTo(0);
+    for (let at = clock.next(); at !== undefined; at = clock.next()) await clock.moveTo(at);
+    await Promise.all(all);
+    const spacing = 1000 / (20 * 0.95);
+    expect(starts.map((t, i) => Math.abs(t - i * spacing) < 1e-6)).toEqual(starts.map(() => true));
+    // …and 20 starts take 1,053 ms: the window (1,052 ms) holds 20 of them, never 21.
+    expect(maxInWindow(starts, 1052)).toBe(20);
   });
 
   it('never lets more than the limit start in one second after an event-loop stall', async () => {

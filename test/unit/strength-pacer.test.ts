@@ -93,7 +93,7 @@ describe('Pacer: spacing', () => {
 });
 
 describe('Pacer: the sliding window after a stall', () => {
-  it('at most the limit start together; the next waits one window, (1000 + limit × spacing) / 2 ms', async () => {
+  it('at most the limit start together; the next waits one window, limit × spacing − 1 ms', async () => {
     const clock = new VClock();
     const starts: number[] = [];
     const all = callers(clock, new Pacer(clock, 10), 12, starts);
@@ -102,12 +102,12 @@ describe('Pacer: the sliding window after a stall', () => {
     expect(starts).toEqual([0, ...Array<number>(10).fill(3000)]);
     await clock.run();
     await Promise.all(all);
-    const windowMs = (1000 + (10 * 1000) / 9.5) / 2;
+    const windowMs = (10 * 1000) / 9.5 - 1;
     expect(starts[11]).toBeCloseTo(3000 + windowMs, 6);
   });
 
   it('a start exactly one window old has left it, and the late caller waits in one sleep', async () => {
-    // 10/s at headroom 1: spacing 100 ms, window (1000 + 10 × 100) / 2 = 1000 ms.
+    // 10/s at headroom 1: spacing 100 ms, window never under a second: 1000 ms.
     const clock = new VClock();
     const starts: number[] = [];
     const all = callers(clock, new Pacer(clock, 10, 1), 25, starts);
@@ -140,7 +140,7 @@ describe('Pacer: the sliding window after a stall', () => {
   });
 
   it('a fractional rate allows floor(rate) in the window (2.5/s: 2)', async () => {
-    // headroom 1: spacing 400 ms, limit 2, window (1000 + 2 × 400) / 2 = 900 ms.
+    // headroom 1: spacing 400 ms, limit 2, window 2 ÷ 2.5/s = 800 ms (not under the rate).
     const clock = new VClock();
     const starts: number[] = [];
     const all = callers(clock, new Pacer(clock, 2.5, 1), 5, starts);
@@ -149,11 +149,11 @@ describe('Pacer: the sliding window after a stall', () => {
     expect(starts).toEqual([0, 4000, 4000]);
     await clock.run();
     await Promise.all(all);
-    expect(starts).toEqual([0, 4000, 4000, 4900, 4900]);
+    expect(starts).toEqual([0, 4000, 4000, 4800, 4800]);
   });
 
   it('a rate under 1/s still lets one call start per window', async () => {
-    // 0.5/s at headroom 1: spacing 2,000 ms, limit 1, window (1000 + 2000) / 2 = 1,500 ms.
+    // 0.5/s at headroom 1: spacing 2,000 ms, limit 1, window 1 ÷ 0.5/s = 2,000 ms (1,500 ms let 0.67 calls a second start).
     const clock = new VClock();
     const starts: number[] = [];
     const all = callers(clock, new Pacer(clock, 0.5, 1), 4, starts);
@@ -163,7 +163,7 @@ describe('Pacer: the sliding window after a stall', () => {
     await clock.run();
     await Promise.all(all);
     // Callers that already hold a passed slot wait for the window only: one window after each other.
-    expect(starts).toEqual([0, 10_000, 11_500, 13_000]);
+    expect(starts).toEqual([0, 10_000, 12_000, 14_000]);
   });
 
   it('thousands of calls: the window stays exact long after the first ones left it', async () => {
