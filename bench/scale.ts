@@ -292,7 +292,7 @@ try {
           };
           rows.push(row);
           console.log(
-            `${size} ${v.name} ${args.mode} ${p}: exit ${r.exit}, wall ${row.wallS.toFixed(1)} s, CPU ${row.cpuS.toFixed(1)} s, peak RSS ${row.maxRssMb.toFixed(1)} MB, written ${row.written} (unchanged ${row.unchanged}), ` +
+            `${size} ${v.name} ${args.mode} ${p}: exit ${r.exit}, wall ${row.wallS.toFixed(1)} s, CPU ${row.cpuS.toFixed(1)} s (user ${(r.report.userUs / 1e6).toFixed(1)}, sys ${(r.report.systemUs / 1e6).toFixed(1)}; ${((row.cpuS * 1e6) / Math.max(1, r.calls)).toFixed(0)} µs per collector call), peak RSS ${row.maxRssMb.toFixed(1)} MB, written ${row.written} (unchanged ${row.unchanged}), ` +
               `CPU/point ${row.written ? ((row.cpuS * 1e6) / row.written).toFixed(1) : '-'} µs (per fetched point ${((row.cpuS * 1e6) / Math.max(1, row.written + row.unchanged)).toFixed(1)}), ` +
               `data calls ${dataCalls} vs minimum ${min} (${(dataCalls / min).toFixed(3)}×), throttled ${throttled}, vendor errors ${failed}, state ${(st.bytes / 1e6).toFixed(2)} MB in ${st.files} files`,
           );

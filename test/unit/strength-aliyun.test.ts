@@ -140,6 +140,45 @@ describe('parseVendorTime: UTC with its zone', () => {
   ] as const)('%j is refused: %s', (v, why) => expect(parseVendorTime(v)).toBe(why));
 });
 
+describe('parseVendorTime: the digit-by-digit reading of YYYY-MM-DDThh:mm:ssZ agrees with the calendar', () => {
+  // Oracle independent of the parser: a string is a real UTC time when Date's own ISO form of it is itself.
+  const oracle = (v: string) => {
+    const ms = Date.parse(v);
+    return Number.isFinite(ms) && new Date(ms).toISOString() === v.replace('Z', '.000Z') ? ms / 1000 : undefined;
+  };
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  it('every day 29–32 of every month, 1999–2101 (leap years, 2000 and 2100), and the edges of the day', () => {
+    let checked = 0;
+    for (let y = 1999; y <= 2101; y++) {
+      for (let mo = 0; mo <= 13; mo++) {
+        for (const d of [0, 1, 28, 29, 30, 31, 32]) {
+          for (const time of ['00:00:00', '23:59:59', '24:00:00', '12:60:00', '12:00:60']) {
+            const v = `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${time}Z`;
+            const want = oracle(v);
+            const got = parseVendorTime(v);
+            if (want === undefined) expect(typeof got, v).toBe('string');
+            else expect(got, v).toBe(want);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(103 * 14 * 7 * 5);
+  });
+
+  it('a non-digit in any digit position, or another separator, is not read as a time', () => {
+    const good = '2026-11-20T10:07:09Z';
+    for (let i = 0; i < good.length; i++) {
+      for (const c of ['/', ':', 'a', ' ', '-', 'T', 'Z']) {
+        if (good[i] === c) continue;
+        const v = good.slice(0, i) + c + good.slice(i + 1);
+        expect(typeof parseVendorTime(v), v).toBe('string');
+      }
+    }
+    expect(parseVendorTime(good)).toBe(t(good));
+  });
+});
+
 describe('readValue: numbers and numeric strings as sent, anything else NaN with raw', () => {
   it.each([
     ['12', 12],

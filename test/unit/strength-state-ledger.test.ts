@@ -264,10 +264,10 @@ describe('readStream', () => {
   const remedyBoth = () => `move ${snap()} and ${jour()} away to collect that stream afresh (its domains restart from InfluxDB or collect.initialLookbackMs)`;
   const remedyOne = (f: string) => `move the file ${f} away to collect that stream afresh (its domains restart from InfluxDB or collect.initialLookbackMs)`;
 
-  it('nothing on disk: empty, generation 0; a dir that is not one: its error, not an empty stream', async () => {
+  it('nothing on disk: empty, generation 0; a dir that is not one: a state error naming it, not an empty stream', async () => {
     expect(await readStream(dir, ref, NOW)).toEqual({ domains: new Map(), gen: 0, snapshotBytes: 0, journalPresent: false, journalRecords: 0, notes: [] });
     writeFileSync(path.join(dir, 'file'), '');
-    await expect(readStream(path.join(dir, 'file'), ref, NOW)).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(readStream(path.join(dir, 'file'), ref, NOW)).rejects.toMatchObject({ kind: 'state', message: expect.stringContaining('cannot be read (ENOTDIR)') });
   });
 
   it('snapshot, then the journal of its generation replayed over it, later lines winning', async () => {

@@ -12,7 +12,7 @@ import type { AccountConfig, CallOutcome, CallSpec, KeySpec, SignContext, Stream
 import { vendorMessage } from '../../src/vendors/encode.js';
 import { fromBeijing, toBeijing } from '../../src/vendors/tencent/api.js';
 import { areasOf, classifyCode, tencentModule } from '../../src/vendors/tencent/index.js';
-import { tc3Authorization, tc3CanonicalRequest, tc3Signature } from '../../src/vendors/tencent/sign.js';
+import { Tc3KeyCache, tc3Authorization, tc3CanonicalRequest, tc3Signature } from '../../src/vendors/tencent/sign.js';
 import type { FaultName } from '../emulators/faults.js';
 import { TencentEmulator, type Area } from '../emulators/tencent.js';
 
@@ -31,6 +31,23 @@ describe('TC3-HMAC-SHA256, published vectors (VENDORS.md B.3)', () => {
   it('T-2: x-tc-action signed with its value lower-cased', () => {
     const i = { ...T1, extraSigned: { 'x-tc-action': 'DescribeInstances' } };
     expect(tc3Signature(i, '*'.repeat(32)).signature).toBe('10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f');
+  });
+  it('a signing key kept per adapter signs as a fresh one across UTC dates, rotated secrets and services', () => {
+    const keys = new Tc3KeyCache();
+    // Steps: same day twice, a rotated secret, the next UTC day (1 s after midnight), back to the first secret, another service.
+    const steps: [number, string, string][] = [
+      [1551113065, 'secret-a', 'cdn'],
+      [1551113999, 'secret-a', 'cdn'],
+      [1551114000, 'secret-b', 'cdn'],
+      [1551139201, 'secret-b', 'cdn'],
+      [1551139202, 'secret-a', 'cdn'],
+      [1551139203, 'secret-a', 'cvm'],
+    ];
+    for (const [timestampSec, sk, service] of steps) {
+      const i = { ...T1, timestampSec, service };
+      expect(tc3Signature(i, sk, keys)).toEqual(tc3Signature(i, sk));
+    }
+    expect(tc3Authorization(T1, 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE', 'Gu5t9xGARNpq86cd98joQYCN3EXAMPLE', keys)).toContain('Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168');
   });
   it('agrees with the official signer on random inputs, across UTC dates', () => {
     for (let i = 0; i < 200; i++) {

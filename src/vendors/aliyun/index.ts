@@ -25,6 +25,7 @@ export type SignatureVersion = 'acs3' | 'rpc';
 /** The validated `vendors.aliyun` settings this module reads. */
 interface Settings {
   readonly endpoint: string;
+  readonly base: EndpointParts;
   readonly apis: readonly AliyunApi[];
   readonly signatureVersion: SignatureVersion;
   readonly ratePerSec: Readonly<Record<string, number>>;
@@ -33,6 +34,7 @@ interface Settings {
 }
 
 function readSettings(s: Readonly<Record<string, unknown>>): Settings {
+  const endpoint = typeof s.endpoint === 'string' && s.endpoint ? s.endpoint : 'https://cdn.aliyuncs.com';
   const rate = (s.ratePerSec ?? {}) as Record<string, unknown>;
   const ratePerSec: Record<string, number> = {};
   for (const api of [...ALIYUN_APIS, DISCOVERY_API]) {
@@ -41,7 +43,8 @@ function readSettings(s: Readonly<Record<string, unknown>>): Settings {
   }
   const apis = Array.isArray(s.apis) ? (s.apis as AliyunApi[]).filter((a) => (ALIYUN_APIS as readonly string[]).includes(a)) : [...ALIYUN_APIS];
   return {
-    endpoint: typeof s.endpoint === 'string' && s.endpoint ? s.endpoint : 'https://cdn.aliyuncs.com',
+    endpoint,
+    base: endpointParts(endpoint),
     apis,
     signatureVersion: s.signatureVersion === 'rpc' ? 'rpc' : 'acs3',
     ratePerSec,
@@ -50,15 +53,28 @@ function readSettings(s: Readonly<Record<string, unknown>>): Settings {
   };
 }
 
+/** What a request needs of the endpoint, parsed once per adapter rather than on every call. */
+export interface EndpointParts {
+  /** `host[:port]` as signed. */
+  readonly host: string;
+  /** `scheme://host[:port]/`: requests are signed for path `/`, and a query (never empty here) follows. */
+  readonly root: string;
+}
+
+export function endpointParts(endpoint: string): EndpointParts {
+  const u = new URL('/', endpoint);
+  return { host: u.host, root: u.href };
+}
+
 /** Signs a request to an RPC-style action in the configured style. */
 export function buildAliyunRequest(
-  cfg: { readonly endpoint: string; readonly signatureVersion: SignatureVersion },
+  cfg: { readonly endpoint: string; readonly signatureVersion: SignatureVersion; readonly base?: EndpointParts },
   action: string,
   params: Readonly<Record<string, string>>,
   ctx: SignContext,
 ): HttpRequest {
   const { accessKeyId = '', accessKeySecret = '', securityToken } = ctx.credentials;
-  const base = new URL(cfg.endpoint);
+  const base = cfg.base ?? endpointParts(cfg.endpoint);
   const date = isoSeconds(Math.floor(ctx.nowMs / 1000));
   if (cfg.signatureVersion === 'rpc') {
     const all: Record<string, string> = {
@@ -74,9 +90,7 @@ export function buildAliyunRequest(
       ...(securityToken ? { SecurityToken: securityToken } : {}),
     };
     const signature = rpcSignature('GET', all, accessKeySecret);
-    const url = new URL('/', base);
-    url.search = new URLSearchParams({ ...all, Signature: signature }).toString().replace(/\+/g, '%20');
-    return { method: 'GET', url: url.toString(), headers: { accept: 'application/json' } };
+    return { method: 'GET', url: `${base.root}?${new URLSearchParams({ ...all, Signature: signature }).toString().replace(/\+/g, '%20')}`, headers: { accept: 'application/json' } };
   }
   const query = { ...params, Format: 'JSON' };
   const headers: Record<string, string> = {
@@ -89,9 +103,7 @@ export function buildAliyunRequest(
     ...(securityToken ? { 'x-acs-security-token': securityToken } : {}),
   };
   const authorization = acs3Authorization({ method: 'POST', pathname: '/', query, headers, payloadSha256: EMPTY_SHA256 }, accessKeyId, accessKeySecret);
-  const url = new URL('/', base);
-  url.search = new URLSearchParams(query).toString().replace(/\+/g, '%20');
-  return { method: 'POST', url: url.toString(), headers: { ...headers, accept: 'application/json', authorization } };
+  return { method: 'POST', url: `${base.root}?${new URLSearchParams(query).toString().replace(/\+/g, '%20')}`, headers: { ...headers, accept: 'application/json', authorization } };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { Metrics, statusMetric, type Sample } from '../../kernel/schema.js';
 import type { CallOutcome, CallSpec, HttpRequest, HttpResponse, PageOutcome, SignContext, VendorError } from '../../kernel/vendor.js';
 import { parseNumber, safeJson, vendorMessage } from '../encode.js';
-import { tc3Authorization } from './sign.js';
+import { tc3Authorization, type Tc3KeyCache } from './sign.js';
 
 export const TENCENT_METRIC_IDS = ['flux', 'bandwidth', 'request', 'failRequest', 'failRate', 'statusCode', '2xx', '3xx', '4xx', '5xx'] as const;
 export type TencentMetric = (typeof TENCENT_METRIC_IDS)[number];
@@ -67,16 +67,29 @@ export function fromBeijing(s: string): number {
   return Number.isFinite(sec) && toBeijing(sec) === s ? sec : NaN;
 }
 
+/** The endpoint as requests need it, parsed once per adapter rather than on every call. */
+export interface TencentEndpoint {
+  /** Host name without port: what the official signer signs. */
+  readonly hostname: string;
+  /** `scheme://host[:port]/`: every action is a POST to `/`. */
+  readonly href: string;
+}
+
+export function tencentEndpoint(endpoint: string): TencentEndpoint {
+  const u = new URL('/', endpoint);
+  return { hostname: u.hostname, href: u.href };
+}
+
 /** Signs a POST of `action` with TC3-HMAC-SHA256; the credentials come from the call's context. */
-export function signedPost(endpoint: string, action: string, body: string, ctx: SignContext): HttpRequest {
-  const url = new URL('/', endpoint);
+export function signedPost(endpoint: string | TencentEndpoint, action: string, body: string, ctx: SignContext, keys?: Tc3KeyCache): HttpRequest {
+  const url = typeof endpoint === 'string' ? tencentEndpoint(endpoint) : endpoint;
   const ts = Math.floor(ctx.nowMs / 1000);
   const { secretId = '', secretKey = '', sessionToken } = ctx.credentials;
   const contentType = 'application/json';
-  const authorization = tc3Authorization({ method: 'POST', host: url.hostname, path: '/', query: '', contentType, payload: body, timestampSec: ts, service: SERVICE }, secretId, secretKey);
+  const authorization = tc3Authorization({ method: 'POST', host: url.hostname, path: '/', query: '', contentType, payload: body, timestampSec: ts, service: SERVICE }, secretId, secretKey, keys);
   return {
     method: 'POST',
-    url: url.toString(),
+    url: url.href,
     headers: {
       // The official signer signs the host name without a port; sending exactly that as Host keeps
       // the signature valid for a server that checks against the Host header too (proxies, tests).

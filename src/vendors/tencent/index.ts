@@ -3,6 +3,7 @@
  * area. Each (metric, area) is its own stream, tagged with its area; see README.md for the API facts.
  */
 import type { AccountConfig, ConfigFragment, Discovery, StreamSpec, VendorAdapter, VendorModule } from '../../kernel/vendor.js';
+import { Tc3KeyCache } from './sign.js';
 import {
   DOMAINS_API,
   INTERVAL_SEC,
@@ -18,6 +19,7 @@ import {
   parseDomainsPage,
   parseOriginData,
   signedPost,
+  tencentEndpoint,
   type TencentArea,
   type TencentInterval,
   type TencentMetric,
@@ -104,6 +106,8 @@ function createAdapter(settings: Readonly<Record<string, unknown>>, account: Acc
   const s = settingsOf(settings);
   const { areas } = areasOf(settings, account);
   const g = INTERVAL_SEC[s.interval];
+  const endpoint = tencentEndpoint(s.endpoint);
+  const keys = new Tc3KeyCache();
   const streams: StreamSpec[] = areas.flatMap((area) =>
     s.metrics.map(
       (metric): StreamSpec => ({
@@ -120,7 +124,7 @@ function createAdapter(settings: Readonly<Record<string, unknown>>, account: Acc
         maxDomainsPerCall: NO_DETAIL.has(metric) ? 1 : MAX_DOMAINS,
         area,
         metrics: declaredMetrics(metric),
-        buildCall: (call, ctx) => signedPost(s.endpoint, ORIGIN_API, originDataBody(metric, s.interval, area, call), ctx),
+        buildCall: (call, ctx) => signedPost(endpoint, ORIGIN_API, originDataBody(metric, s.interval, area, call), ctx, keys),
         parseCall: (call, res) => parseOriginData(metric, call, res),
       }),
     ),
@@ -128,7 +132,7 @@ function createAdapter(settings: Readonly<Record<string, unknown>>, account: Acc
   const discovery: Discovery = {
     api: DOMAINS_API,
     rateKey: DOMAINS_API,
-    buildPage: (cursor, ctx) => signedPost(s.endpoint, DOMAINS_API, domainsBody(cursor), ctx),
+    buildPage: (cursor, ctx) => signedPost(endpoint, DOMAINS_API, domainsBody(cursor), ctx, keys),
     parsePage: parseDomainsPage,
   };
   return {

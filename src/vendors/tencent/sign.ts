@@ -35,16 +35,42 @@ export function utcDate(timestampSec: number): string {
   return new Date(timestampSec * 1000).toISOString().slice(0, 10);
 }
 
-export function tc3Signature(i: Tc3Input, secretKey: string): { signature: string; signedHeaders: string; scope: string } {
+/**
+ * The derived signing key of the last (secret, date, service) signed with: three HMACs that change
+ * once a day, kept per adapter (one per account) instead of recomputed on every call. A rotated
+ * secret or a new UTC date derives afresh.
+ */
+export class Tc3KeyCache {
+  #secret = '';
+  #date = '';
+  #service = '';
+  #key: Buffer | undefined;
+
+  key(secretKey: string, date: string, service: string): Buffer {
+    if (this.#key === undefined || secretKey !== this.#secret || date !== this.#date || service !== this.#service) {
+      this.#key = deriveKey(secretKey, date, service);
+      this.#secret = secretKey;
+      this.#date = date;
+      this.#service = service;
+    }
+    return this.#key;
+  }
+}
+
+function deriveKey(secretKey: string, date: string, service: string): Buffer {
+  return hmac(hmac(hmac(`TC3${secretKey}`, date), service), 'tc3_request');
+}
+
+export function tc3Signature(i: Tc3Input, secretKey: string, keys?: Tc3KeyCache): { signature: string; signedHeaders: string; scope: string } {
   const { canonical, signedHeaders } = tc3CanonicalRequest(i);
   const date = utcDate(i.timestampSec);
   const scope = `${date}/${i.service}/tc3_request`;
   const stringToSign = `TC3-HMAC-SHA256\n${i.timestampSec}\n${scope}\n${sha256hex(canonical)}`;
-  const kSigning = hmac(hmac(hmac(`TC3${secretKey}`, date), i.service), 'tc3_request');
+  const kSigning = keys ? keys.key(secretKey, date, i.service) : deriveKey(secretKey, date, i.service);
   return { signature: createHmac('sha256', kSigning).update(stringToSign).digest('hex'), signedHeaders, scope };
 }
 
-export function tc3Authorization(i: Tc3Input, secretId: string, secretKey: string): string {
-  const { signature, signedHeaders, scope } = tc3Signature(i, secretKey);
+export function tc3Authorization(i: Tc3Input, secretId: string, secretKey: string, keys?: Tc3KeyCache): string {
+  const { signature, signedHeaders, scope } = tc3Signature(i, secretKey, keys);
   return `TC3-HMAC-SHA256 Credential=${secretId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
 }
