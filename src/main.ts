@@ -14,7 +14,8 @@ import { isKeySpec } from './config/schema.js';
 import { createSystemClock } from './core/system-clock.js';
 import { PacerRegistry } from './core/pacer.js';
 import { Runner } from './core/runner.js';
-import type { PassDeps, PassSettings } from './core/pass.js';
+import { LINES_HELD, type PassDeps, type PassSettings } from './core/pass.js';
+import { LineBudget } from './core/budget.js';
 import { shardIndexFromHostname } from './core/shard.js';
 import { ERROR_POLICY, CollectorError, describeError } from './kernel/errors.js';
 import { DEFAULT_ACCOUNT } from './kernel/schema.js';
@@ -351,6 +352,7 @@ async function execute(
     telemetry,
     reported: new Set(),
     report,
+    lines: new LineBudget(LINES_HELD),
   };
   const settings = passSettings(config, command);
   const adapters = adaptersOf(chosen, config.shard.count);

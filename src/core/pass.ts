@@ -11,6 +11,7 @@ import { NO_ITEMS, Tail, TailBuilder, TailLayouts } from '../kernel/tail.js';
 import { isoSeconds, type Window } from '../kernel/time.js';
 import type { CallSpec, StreamSpec, VendorAdapter } from '../kernel/vendor.js';
 import type { CheckpointStore, DomainState, EncodedPoints, GapEntry, PassSummary, PointOwner, RecoverySource, Sink, StreamRef, StreamState } from '../ports.js';
+import type { LineBudget } from './budget.js';
 import { fetchChecked, vendorErrorLine, type CallDeps, type CallSettings } from './call.js';
 import { newProgress, nextDomainState, type DomainProgress } from './checkpoint.js';
 import { groupJobs, planDomain, windowsKey, type DomainPlan, type Job, type PassMode } from './plan.js';
@@ -27,6 +28,8 @@ export interface PassDeps extends CallDeps {
   readonly report: (line: string) => void;
   /** Lines already reported by this process: each is reported once, then only logged. */
   readonly reported: Set<string>;
+  /** Encoded lines every pass of the process holds until written (main builds one; none: unbounded). */
+  readonly lines?: LineBudget;
 }
 
 export interface PassSettings extends CallSettings {
@@ -84,6 +87,8 @@ interface LiveDomain {
 
 /** Lines a chunk of calls brings, about, once its calls are known to be point-heavy. */
 export const CHUNK_LINES = 5000;
+/** Lines every pass of the process holds at once, about (budget.ts): eight chunks of point-heavy calls. */
+export const LINES_HELD = 8 * CHUNK_LINES;
 
 /** Domains planned and fetched together by default: ~20 MB of bookkeeping for 20 streams at once. */
 export const SLAB_DOMAINS = 1000;
@@ -234,6 +239,8 @@ export async function runPass(
   // previous one is written and committed, so memory holds two chunks however many domains there are.
   const firstChunk = Math.max(32, settings.concurrency * 4);
   let chunkSize = firstChunk;
+  /** Lines the last chunk brought: the estimate of the next one's for the process's budget. */
+  let lastLines = 0;
   let writing: Promise<void> = Promise.resolve();
 
   // One copy of each metric name for the tails of every domain (adapters may build a string per sample).
@@ -314,20 +321,33 @@ export async function runPass(
           if (open.length) chunk.push({ call: { stream, domains: open, window: w, finalBeforeSec: horizon }, refetch: job.refetch });
         }
         if (!chunk.length) break;
-        summary.windows += chunk.length;
-        const results = await Promise.all(chunk.map((x) => limit(() => fetchOne(x.call, x.refetch))));
-        // Stopping: what was fetched completely is still written; calls cut short are abandoned quietly.
-        await writing;
-        if (sinkError) break;
-        const kept = results.filter((r) => r.error?.vendorCode !== 'Stopped');
-        // Point-heavy answers (a day of 1-minute data in one call) make smaller chunks: the two
-        // chunks a pass holds stay near CHUNK_LINES lines, never fewer calls than run at once.
-        let lines = 0;
-        for (const r of kept) lines += r.encoded?.count ?? 0;
-        if (lines) chunkSize = Math.min(firstChunk, Math.max(settings.concurrency, Math.ceil(((settings.chunkLines ?? CHUNK_LINES) * kept.length) / lines)));
-        writing = writeAndCommit(kept).catch((err: unknown) => {
-          sinkError = err;
-        });
+        const estimate = lastLines;
+        await deps.lines?.take(estimate, signal);
+        // Until its write is under way the chunk holds its estimate; a break or a throw gives it back.
+        let handed = false;
+        try {
+          summary.windows += chunk.length;
+          const results = await Promise.all(chunk.map((x) => limit(() => fetchOne(x.call, x.refetch))));
+          // Stopping: what was fetched completely is still written; calls cut short are abandoned quietly.
+          await writing;
+          if (sinkError) break;
+          const kept = results.filter((r) => r.error?.vendorCode !== 'Stopped');
+          // Point-heavy answers (a day of 1-minute data in one call) make smaller chunks: the two
+          // chunks a pass holds stay near CHUNK_LINES lines, never fewer calls than run at once.
+          let lines = 0;
+          for (const r of kept) lines += r.encoded?.count ?? 0;
+          if (lines) chunkSize = Math.min(firstChunk, Math.max(settings.concurrency, Math.ceil(((settings.chunkLines ?? CHUNK_LINES) * kept.length) / lines)));
+          deps.lines?.adjust(lines - estimate);
+          lastLines = lines;
+          handed = true;
+          writing = writeAndCommit(kept)
+            .catch((err: unknown) => {
+              sinkError = err;
+            })
+            .finally(() => deps.lines?.release(lines));
+        } finally {
+          if (!handed) deps.lines?.release(estimate);
+        }
       }
     }
   };

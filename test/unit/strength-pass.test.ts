@@ -4,6 +4,7 @@
  * telemetry, a stop between chunks, and the summary's newest checkpoint.
  */
 import { describe, expect, it } from 'vitest';
+import { LineBudget } from '../../src/core/budget.js';
 import { CHUNK_LINES, PassFailed, SLAB_DOMAINS, runPass, slabSize, type PassSettings } from '../../src/core/pass.js';
 import { CollectorError } from '../../src/kernel/errors.js';
 import type { Telemetry } from '../../src/ports.js';
@@ -421,5 +422,56 @@ describe('a domain with calls in two chunks', () => {
     expect(store.domain(ref, ds[0]!)!.owedWindows).toEqual([]);
     expect(store.domain(ref, ds[0]!)!.finalEndSec).toBe(H('10:24'));
     expect(s).toMatchObject({ owed: 0, gaps: 0, windows: 41 });
+  });
+});
+
+describe('the process-wide budget of lines held', () => {
+  it('a chunk is not fetched while the process holds the budget: it waits for the previous chunk\'s write', async () => {
+    const ds = names(40);
+    for (const budget of [undefined, new LineBudget(1)]) {
+      const { deps, adapter, stream, sink, calls } = setup(ds);
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const callsAtWrite: number[] = [];
+      const write = sink.write.bind(sink);
+      sink.write = async (parts) => {
+        callsAtWrite.push(calls().length);
+        if (callsAtWrite.length === 1) {
+          // Hold the first write while the pass could fetch its next chunk.
+          await new Promise((r) => setTimeout(r, 20));
+          callsAtWrite.push(calls().length);
+          await gate;
+        }
+        return write(parts);
+      };
+      const run = runPass({ ...deps, ...(budget ? { lines: budget } : {}) }, settings, adapter, stream, ds, { kind: 'collect' });
+      await new Promise((r) => setTimeout(r, 40));
+      if (budget) expect(budget.held).toBeGreaterThan(0);
+      open();
+      await run;
+      // Without a budget the second chunk (8 calls) is fetched while the first is written; with one, after.
+      expect(callsAtWrite.slice(0, 2)).toEqual(budget ? [32, 32] : [32, 40]);
+      if (budget) expect(budget.held).toBe(0);
+    }
+  });
+
+  it('a pass whose write fails gives back everything it held, the estimate of a chunk it fetched included', async () => {
+    const ds = names(40);
+    const budget = new LineBudget(1_000_000);
+    const { deps, adapter, stream, sink } = setup(ds);
+    let writes = 0;
+    const write = sink.write.bind(sink);
+    sink.write = async (parts) => {
+      if (++writes === 1) {
+        // The second chunk is fetched meanwhile, then finds the sink failed and does not write.
+        await new Promise((r) => setTimeout(r, 30));
+        throw new CollectorError('sink_server', 'InfluxDB answered 500');
+      }
+      return write(parts);
+    };
+    const err = await runPass({ ...deps, lines: budget }, settings, adapter, stream, ds, { kind: 'collect' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PassFailed);
+    expect(writes).toBe(1);
+    expect(budget.held).toBe(0);
   });
 });
