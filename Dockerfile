@@ -12,9 +12,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 
-# Build stage: compile TypeScript and keep only the runtime dependencies.
+# Build stage: compile TypeScript, bundle dist/cli.js (scripts/bundle.mjs) and keep only the runtime dependencies.
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs scripts/form-data-refused.cjs ./scripts/
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
