@@ -9,6 +9,7 @@ import { encodeDomain, encodeHeader, journalPath, snapshotPath } from '../../src
 import { readGaps } from '../../src/state/ledger.js';
 import { caught } from '../support/caught.js';
 import { FileCheckpointStore } from '../../src/state/store.js';
+import { lineDomain } from '../../src/state/read.js';
 
 const NOW = 1_800_000_000;
 const ref: StreamRef = { module: 'tencent', account: 'acc', stream: 'flux' };
@@ -493,5 +494,25 @@ describe('a state file that cannot even be looked at', () => {
     // Snapshot and journal are looked at together: whichever answers first is named.
     expect([snapshotPath(f, ref), journalPath(f, ref)].map((file) => `state: ${file} cannot be read (ENOTDIR); move it away to collect that stream afresh (its domains resume from InfluxDB or collect.initialLookbackMs back)`)).toContain(e.message);
     expect(e.kind).toBe('state');
+  });
+});
+
+describe('lineDomain: the domain of a line read from its head', () => {
+  it('the form encodeDomain writes', () => {
+    expect(lineDomain(D('a.example.com', NOW).trimEnd())).toBe('a.example.com');
+  });
+  it('anything else is left to the parser: another head, an unterminated name, an escape', () => {
+    expect(lineDomain('{"finalEndSec":1,"domain":"a.com"}')).toBeUndefined();
+    expect(lineDomain('["a.com"]')).toBeUndefined();
+    expect(lineDomain('{"domain":"a.com')).toBeUndefined();
+    expect(lineDomain('{"domain":"x\\"y.com","finalEndSec":1}')).toBeUndefined();
+    expect(lineDomain('{"domain":"a\\u0041.com","finalEndSec":1}')).toBeUndefined();
+  });
+  it('a line whose domain is not in that form is still read when asked for, and skipped when not', async () => {
+    writeFileSync(snap(), H(1) + `{"finalEndSec":${NOW},"domain":"b.com"}\n` + D('a.com', NOW));
+    const store = new FileCheckpointStore(dir, deps());
+    await store.prepare(ref);
+    expect([...(await store.loadSome(ref, new Set(['b.com']))).keys()]).toEqual(['b.com']);
+    expect([...(await store.loadSome(ref, new Set(['a.com']))).keys()]).toEqual(['a.com']);
   });
 });
