@@ -94,8 +94,8 @@ export async function readStream(dir: string, ref: StreamRef, nowSec: number, in
       }
       const [d, s] = readDomain(v, o, nowSec, intern, layouts);
       if (seen ? seen.has(d) : domains.has(d)) throw damaged(o, `domain ${JSON.stringify(d)} appears twice`);
-      if (seen && visit) {
-        seen.add(d);
+      if (visit) {
+        seen!.add(d);
         visit(d, l.text, 'snapshot');
       } else if (!only || only.has(d)) domains.set(d, s);
     }

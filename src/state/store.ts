@@ -176,7 +176,7 @@ export class FileCheckpointStore implements CheckpointStore {
   loadSome(ref: StreamRef, only: ReadonlySet<string>): Promise<StreamState> {
     return this.#serial(ref, async () => {
       if (!this.#open.has(snapshotPath(this.#dir, ref))) await this.#oneLoadAtATime(ref);
-      return (await readStream(this.#dir, ref, this.#deps.nowSec(), this.#intern, { only })).domains;
+      return this.#read(ref, only);
     });
   }
 
@@ -184,8 +184,12 @@ export class FileCheckpointStore implements CheckpointStore {
   load(ref: StreamRef): Promise<StreamState> {
     return this.#serial(ref, async () => {
       await this.#oneLoadAtATime(ref);
-      return (await readStream(this.#dir, ref, this.#deps.nowSec(), this.#intern)).domains;
+      return this.#read(ref);
     });
+  }
+
+  async #read(ref: StreamRef, only?: ReadonlySet<string>): Promise<StreamState> {
+    return (await readStream(this.#dir, ref, this.#deps.nowSec(), this.#intern, only ? { only } : {})).domains;
   }
 
   #oneLoadAtATime(ref: StreamRef): Promise<void> {
@@ -246,8 +250,8 @@ export class FileCheckpointStore implements CheckpointStore {
 
   /**
    * Folds the journal into a new snapshot, streaming from disk: memory holds only the journal's latest
-   * line per domain (`newer`, when the caller has read them already: a load, which also drops a stale
-   * journal's records and a torn last line).
+   * line per domain (`read`: given when the caller has read them already, as `prepare` does, which
+   * also drops a stale journal's records and a torn last line).
    */
   async #compact(ref: StreamRef, o: Open, read?: Map<string, string>): Promise<void> {
     const snap = snapshotPath(this.#dir, ref);
