@@ -366,7 +366,7 @@ try {
           if (values['emulator-nice'] !== undefined) os.setPriority(Number(values['emulator-nice']));
           child.stdout.setEncoding('utf8').on('data', (x: string) => (stdout += x));
           child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-          child.on('exit', (x) => resolve(x));
+          child.on('close', (x) => resolve(x));
         });
         const elapsed = (performance.now() - t0) / 1000;
         clearInterval(lag);

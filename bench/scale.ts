@@ -223,7 +223,8 @@ async function runCli(v: Version, cfg: string, extraFlags: string[], mode: strin
   if (args['signal-at-ms']) setTimeout(() => child.kill('SIGUSR2'), Number(args['signal-at-ms'])).unref();
   let timer: NodeJS.Timeout | undefined;
   if (mode === 'run') timer = setTimeout(() => child.kill('SIGTERM'), Number(args['run-ms']));
-  const exit = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  // 'close': the pass summaries are read from stdout, which may still be unread at 'exit'.
+  const exit = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
   if (timer) clearTimeout(timer);
   const wallS = (performance.now() - t0) / 1000;
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { maxRssKb: number; userUs: number; systemUs: number };

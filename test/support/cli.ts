@@ -20,7 +20,10 @@ export function startCli(args: string[], env: Record<string, string> = {}): { ch
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  // 'close', not 'exit': at 'exit' the child's pipes may still hold output the parent has not read
+  // (a busy CI machine cut `status --json` to nothing and a log line mid-word: the corpus case
+  // `influx 3.x every point refused` then saw no owed bucket).
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
   return { child, done };
 }
 
