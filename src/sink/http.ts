@@ -43,7 +43,7 @@ export function endpointFor(url: URL): Endpoint {
 export function exchange(
   ep: Endpoint,
   url: URL,
-  o: { method: 'GET' | 'POST'; headers: Record<string, string | number>; body?: string; deadlineMs: number; maxBodyBytes: number },
+  o: { method: 'GET' | 'POST'; headers: Record<string, string | number>; body?: string | readonly Buffer[]; deadlineMs: number; maxBodyBytes: number },
 ): Promise<Exchange> {
   return new Promise<Exchange>((resolve, reject) => {
     let settled = false;
@@ -53,7 +53,9 @@ export function exchange(
       clearTimeout(timer);
       f();
     };
-    const req = ep.request(url, { method: o.method, agent: ep.agent, headers: o.body !== undefined ? { ...o.headers, 'content-length': Buffer.byteLength(o.body, 'utf8') } : o.headers }, (res) => {
+    const body = o.body;
+    const length = body === undefined ? undefined : typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.reduce((n, b) => n + b.length, 0);
+    const req = ep.request(url, { method: o.method, agent: ep.agent, headers: length !== undefined ? { ...o.headers, 'content-length': length } : o.headers }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -78,8 +80,15 @@ export function exchange(
       done(() => reject(new ExchangeError('Timeout', `no complete answer within ${o.deadlineMs} ms`)));
     }, o.deadlineMs);
     req.on('error', (err) => done(() => reject(new ExchangeError('Network', networkMessage(err)))));
-    // A string body is encoded into the socket directly: no copy into a Buffer first.
-    req.end(o.body, 'utf8');
+    if (typeof body === 'string' || body === undefined) {
+      // A string body is encoded into the socket directly: no copy into a Buffer first.
+      req.end(body, 'utf8');
+      return;
+    }
+    // The parts as they are, corked: end() uncorks them into one writev rather than a write each.
+    req.cork();
+    for (const b of body) req.write(b);
+    req.end();
   });
 }
 

@@ -23,13 +23,27 @@ export function formatFloat(v: number): string {
   return String(v);
 }
 
-/** Points of one owner, encoded as soon as a call's samples are known: one flat string, nothing else kept. */
+/**
+ * Points of one owner, encoded as soon as a call's samples are known: the request's bytes, nothing
+ * else kept. Bytes rather than a string: a write then hands the parts to the socket as they are,
+ * instead of joining them into one string per request and converting that to UTF-8 again (the
+ * write path against a raw POST, issue 12; bench/write-path.ts).
+ */
 export class EncodedLines implements EncodedPoints {
+  /** Line protocol in UTF-8, one line per point, joined by `\n`, no trailing newline. */
+  readonly bytes: Buffer;
+
   constructor(
-    /** Line protocol, one line per point, joined by `\n`, no trailing newline. */
-    readonly text: string,
+    text: string,
     readonly count: number,
-  ) {}
+  ) {
+    this.bytes = Buffer.from(text, 'utf8');
+  }
+
+  /** The lines as text: for refusals (naming the points) and tests; writes use `bytes`. */
+  get text(): string {
+    return this.bytes.toString('utf8');
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The write path. Exactly one layer retries writes: this one (backoff from kernel/retry.ts, a
- * server's Retry-After honoured). Points are encoded when the core hands them over (encode), so a
- * write only joins encoded parts into bodies of about batchSize lines; batches go one at a time, in
- * order (the last value of a point wins), each awaited.
+ * server's Retry-After honoured). Points are encoded to bytes when the core hands them over
+ * (encode), so a write only groups encoded parts into bodies of about batchSize lines; batches go one
+ * at a time, in order (the last value of a point wins), each awaited, the next one grouped while the
+ * previous is on the wire.
  *
  * A refusal is a failure, never a success: the points InfluxDB refused come back in
  * `WriteResult.refused` with the server's reason, and only acknowledged points count as written.
@@ -62,6 +63,7 @@ export class SinkStopped extends CollectorError {
 }
 
 const STOP = Symbol('stop');
+const NEWLINE = Buffer.from('\n');
 
 type Answer = { kind: 'ok' } | { kind: 'refused'; status: number; ex: Exchange } | { kind: 'too_large'; message: string };
 
@@ -123,9 +125,17 @@ export class InfluxSink implements Sink {
   }
 
   async write(parts: readonly EncodedPoints[], signal?: AbortSignal): Promise<WriteResult> {
+    for (const p of parts) if (!(p instanceof EncodedLines)) throw new TypeError('InfluxSink.write: parts must come from its own encode()');
     const acc: Acc = { written: 0, refused: [], settled: 0, blind: 0, blindReason: '' };
     try {
-      for (const b of this.#bodies(parts)) await this.#batch(b.body, b.count, signal, acc);
+      const bodies = this.#bodies(parts);
+      for (let b = bodies.next(); !b.done; ) {
+        const sent = this.#batch(b.value.body, b.value.count, signal, acc);
+        // The next body is joined while this one is on the wire: the join takes the event loop's
+        // time while the server takes its own (bench/write-path.ts).
+        b = bodies.next();
+        await sent;
+      }
     } catch (err) {
       if (err === STOP) {
         let all = 0;
@@ -137,45 +147,51 @@ export class InfluxSink implements Sink {
     return { written: acc.written, refused: acc.refused };
   }
 
-  /** Bodies of about batchSize lines: whole parts joined, a part larger than that cut at line ends. */
-  *#bodies(parts: readonly EncodedPoints[]): IterableIterator<{ body: string; count: number }> {
+  /**
+   * Bodies of about batchSize lines: whole parts one after the other (their bytes as they are, a
+   * newline between), a part larger than that cut at line ends.
+   */
+  *#bodies(parts: readonly EncodedPoints[]): IterableIterator<{ body: Buffer[]; count: number }> {
     const size = this.#batchSize;
-    let texts: string[] = [];
+    let body: Buffer[] = [];
     let count = 0;
-    for (const p of parts) {
-      if (!(p instanceof EncodedLines)) throw new TypeError('InfluxSink.write: parts must come from its own encode()');
+    const add = (b: Buffer) => {
+      if (body.length) body.push(NEWLINE);
+      body.push(b);
+    };
+    for (const p of parts as readonly EncodedLines[]) {
       if (p.count === 0) continue;
       if (count > 0 && count + p.count > size) {
-        yield { body: texts.join('\n'), count };
-        texts = [];
+        yield { body, count };
+        body = [];
         count = 0;
       }
       if (p.count <= size) {
-        texts.push(p.text);
+        add(p.bytes);
         count += p.count;
         continue;
       }
       const lines = p.text.split('\n');
       for (let i = 0; i < lines.length; i += size) {
         const slice = lines.slice(i, i + size);
-        if (slice.length === size) yield { body: slice.join('\n'), count: size };
+        if (slice.length === size) yield { body: [Buffer.from(slice.join('\n'), 'utf8')], count: size };
         else {
-          texts = [slice.join('\n')];
+          body = [Buffer.from(slice.join('\n'), 'utf8')];
           count = slice.length;
         }
       }
     }
-    if (count > 0) yield { body: texts.join('\n'), count };
+    if (count > 0) yield { body, count };
   }
 
-  async #batch(body: string, count: number, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
+  async #batch(body: readonly Buffer[], count: number, signal: AbortSignal | undefined, acc: Acc): Promise<void> {
     const a = await this.#post(body, count, signal);
     if (a.kind === 'ok') {
       acc.written += count;
       acc.settled += count;
       return;
     }
-    await this.#resolve(body.split('\n'), a, signal, acc);
+    await this.#resolve(Buffer.concat(body).toString('utf8').split('\n'), a, signal, acc);
   }
 
   /**
@@ -235,7 +251,7 @@ export class InfluxSink implements Sink {
   }
 
   /** One request, retried while InfluxDB is unreachable, slow or failing, within retryMaxMs. */
-  async #post(body: string, count: number, signal: AbortSignal | undefined): Promise<Answer> {
+  async #post(body: string | readonly Buffer[], count: number, signal: AbortSignal | undefined): Promise<Answer> {
     const started = this.#clock.now();
     const label = this.#conn.label;
     for (let attempt = 0; ; attempt++) {

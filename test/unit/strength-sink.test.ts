@@ -114,6 +114,49 @@ describe('bodies of about batchSize lines', () => {
     await expect(s.write([foreign])).rejects.toThrow(new TypeError('InfluxSink.write: parts must come from its own encode()'));
     expect(f.bodies).toEqual([]);
   });
+
+  it('parts are sent as their UTF-8 bytes: content-length counts bytes, multi-byte tags arrive whole, a refused one is named', async () => {
+    const got: { length: number; bytes: Buffer }[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        got.push({ length: Number(req.headers['content-length']), bytes });
+        const lines = bytes.toString('utf8').split('\n');
+        const bad = lines.findIndex((l) => l.includes('value=1 '));
+        if (bad < 0 || got.length > 1) return void res.writeHead(204).end();
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `partial write: unable to parse '${lines[bad]}': bad dropped=1` }));
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const s = newSink(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { batchSize: 10 });
+    const who = { vendor: 'aliyun', account: '运维 ünits' };
+    const r = await s.write([s.encode(who, samples('a', 2)), s.encode(who, samples('b', 1))]);
+    expect(r.written).toBe(2);
+    expect(r.refused.map((x) => [x.point.account, x.point.domain, x.point.value])).toEqual([['运维 ünits', 'a', 1]]);
+    for (const g of got) expect(g.length).toBe(g.bytes.length);
+    const first = got[0]!.bytes.toString('utf8').split('\n');
+    expect(first.map((l) => /account=([^,]+)/.exec(l)![1])).toEqual(['运维\\ ünits', '运维\\ ünits', '运维\\ ünits']);
+    expect(first.map((l) => /domain=([^,]+)/.exec(l)![1])).toEqual(['a', 'a', 'b']);
+  });
+
+  it('a foreign part after good ones: refused before anything is sent, not half-written', async () => {
+    const f = await fake(() => [204]);
+    const s = newSink(f.url, { batchSize: 2 });
+    const foreign: EncodedPoints = { count: 1 };
+    await expect(s.write([s.encode(owner, samples('a', 2)), s.encode(owner, samples('b', 2)), foreign])).rejects.toThrow(TypeError);
+    expect(f.bodies).toEqual([]);
+  });
+
+  it('with bodies prepared ahead, a batch answered 413 is settled (halves) before the next is sent, in order', async () => {
+    let n = 0;
+    const f = await fake(() => (n++ === 0 ? [413] : [204]));
+    const s = newSink(f.url, { batchSize: 2 });
+    expect(await s.write([s.encode(owner, samples('a', 2)), s.encode(owner, samples('b', 2)), s.encode(owner, samples('c', 1))])).toEqual({ written: 5, refused: [] });
+    expect(f.bodies.map(names)).toEqual([expectLines('a', 2), expectLines('a', 1), expectLines('a', 1, 1), expectLines('b', 2), expectLines('c', 1)]);
+  });
 });
 
 describe('refusals', () => {
