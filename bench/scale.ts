@@ -186,10 +186,12 @@ async function runCli(v: Version, cfg: string, extraFlags: string[], mode: strin
   const reportFile = path.join(os.tmpdir(), `scale-report-${process.pid}.json`);
   rmSync(reportFile, { force: true });
   const t0 = performance.now();
-  // As installed: the node flags of the CLI's shebang (`#!/usr/bin/env -S node --flag`) apply.
-  const shebang = /^#!\S*env -S node (.*)$/.exec(readFileSync(v.cli, 'utf8').split('\n', 1)[0]!)?.[1]?.split(' ').filter(Boolean) ?? [];
+  // As installed: the variables and node flags of the CLI's shebang (`#!/usr/bin/env -S VAR=1 node --flag`) apply.
+  const bang = /^#!\S*env -S ((?:\w+=\S+ )*)node (.*)$/.exec(readFileSync(v.cli, 'utf8').split('\n', 1)[0]!);
+  const shebang = bang?.[2]?.split(' ').filter(Boolean) ?? [];
+  const shebangEnv = Object.fromEntries((bang?.[1] ?? '').split(' ').filter(Boolean).map((a) => a.split('=', 2) as [string, string]));
   const child = spawn(process.execPath, [...shebang, ...extraFlags, '--import', path.join(ROOT, 'bench', 'exit-report.mjs'), v.cli, mode, '--config', cfg], {
-    env: { PATH: process.env.PATH ?? '', BENCH_REPORT: reportFile },
+    env: { PATH: process.env.PATH ?? '', BENCH_REPORT: reportFile, ...shebangEnv, ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let written = 0;

@@ -8,11 +8,14 @@
 # - As root (`--user 0`, compose `user: "0"`), on purpose: the state dir is handed to node (only
 #   entries not already owned by it) and root is dropped for good (setpriv, no new privileges).
 set -eu
+# What dist/cli.js's shebang passes when it is run as a command (src/cli.ts says why): the young
+# generation's cap, and two malloc arenas unless the container's environment names another number.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 state=${STATE_DIR:-/data}
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$state"
   find "$state" \( ! -user node -o ! -group node \) -exec chown node:node {} +
-  exec setpriv --reuid=node --regid=node --init-groups --no-new-privs -- node /app/dist/cli.js "$@"
+  exec setpriv --reuid=node --regid=node --init-groups --no-new-privs -- node --max-semi-space-size=4 /app/dist/cli.js "$@"
 fi
 case "${1:-run}" in
   run | once | backfill)
@@ -22,5 +25,4 @@ case "${1:-run}" in
     fi
     ;;
 esac
-# --max-semi-space-size: the young generation cap of dist/cli.js's shebang (src/cli.ts says why).
 exec node --max-semi-space-size=4 /app/dist/cli.js "$@"
