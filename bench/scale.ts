@@ -191,7 +191,7 @@ async function runCli(v: Version, cfg: string, extraFlags: string[], mode: strin
   const shebang = bang?.[2]?.split(' ').filter(Boolean) ?? [];
   const shebangEnv = Object.fromEntries((bang?.[1] ?? '').split(' ').filter(Boolean).map((a) => a.split('=', 2) as [string, string]));
   const child = spawn(process.execPath, [...shebang, ...extraFlags, '--import', path.join(ROOT, 'bench', 'exit-report.mjs'), v.cli, mode, '--config', cfg], {
-    env: { PATH: process.env.PATH ?? '', BENCH_REPORT: reportFile, ...shebangEnv, ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}) },
+    env: { PATH: process.env.PATH ?? '', BENCH_REPORT: reportFile, ...shebangEnv, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let written = 0;

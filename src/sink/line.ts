@@ -37,7 +37,11 @@ export class EncodedLines implements EncodedPoints {
     text: string,
     readonly count: number,
   ) {
-    this.bytes = Buffer.from(text, 'utf8');
+    // Not Buffer.from: below 4 KB it slices node's shared 8 KB pool, and a pool slab stays alive
+    // while any part cut from it waits for its write (parts of twenty streams interleave in `run`).
+    const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+    bytes.write(text, 0, 'utf8');
+    this.bytes = bytes;
   }
 
   /** The lines as text: for refusals (naming the points) and tests; writes use `bytes`. */
