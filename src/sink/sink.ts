@@ -131,8 +131,8 @@ export class InfluxSink implements Sink {
       const bodies = this.#bodies(parts);
       for (let b = bodies.next(); !b.done; ) {
         const sent = this.#batch(b.value.body, b.value.count, signal, acc);
-        // The next body is joined while this one is on the wire: the join takes the event loop's
-        // time while the server takes its own (bench/write-path.ts).
+        // The next body is grouped (and an oversized part cut) while this one is on the wire: the
+        // event loop's time then overlaps the server's.
         b = bodies.next();
         await sent;
       }
