@@ -3,8 +3,9 @@
  * acknowledgement. Each stream holds at most two chunks (pass.ts), but streams run side by side: with
  * twenty streams at their two chunks, lines waiting to be written were what `run` held beyond `once`
  * at 10,000 domains (issue 12). A stream about to fetch a chunk waits while the process holds `max`,
- * then counts the chunk at an estimate (its previous chunk's lines) until the answers say how many
- * they are: one chunk can take the total over `max`, no more. Writes never wait here, so whatever is
+ * then counts the chunk at an estimate (its previous chunk's lines, a full chunk for a pass's first)
+ * until the answers say how many they are: one chunk can take the total over `max`, no more. Writes
+ * never wait here, so whatever is
  * held is released: no pass waits on another forever.
  */
 export class LineBudget {

@@ -239,8 +239,12 @@ export async function runPass(
   // previous one is written and committed, so memory holds two chunks however many domains there are.
   const firstChunk = Math.max(32, settings.concurrency * 4);
   let chunkSize = firstChunk;
-  /** Lines the last chunk brought: the estimate of the next one's for the process's budget. */
-  let lastLines = 0;
+  /**
+   * Lines the last chunk brought: the estimate of the next one's for the process's budget. A pass's
+   * first chunk counts as a full one until its answers say: counted as 0, the first chunks of
+   * twenty streams starting together all went past the budget at once.
+   */
+  let lastLines = settings.chunkLines ?? CHUNK_LINES;
   let writing: Promise<void> = Promise.resolve();
 
   // One copy of each metric name for the tails of every domain (adapters may build a string per sample).

@@ -455,6 +455,24 @@ describe('the process-wide budget of lines held', () => {
     }
   });
 
+  it('a pass\'s first chunk counts as a full chunk until its answers arrive: two passes starting together fetch one first chunk, not two', async () => {
+    const budget = new LineBudget(1);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const passes = [setup(names(40)), setup(names(40))];
+    for (const p of passes) {
+      const write = p.sink.write.bind(p.sink);
+      p.sink.write = async (parts) => (await gate, write(parts));
+    }
+    const runs = passes.map((p) => runPass({ ...p.deps, lines: budget }, { ...settings, chunkLines: 50 }, p.adapter, p.stream, names(40), { kind: 'collect' }));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(passes.map((p) => p.calls().length).sort((a, b) => a - b)).toEqual([0, 32]);
+    open();
+    await Promise.all(runs);
+    expect(passes.map((p) => p.calls().length)).toEqual([40, 40]);
+    expect(budget.held).toBe(0);
+  });
+
   it('a pass whose write fails gives back everything it held, the estimate of a chunk it fetched included', async () => {
     const ds = names(40);
     const budget = new LineBudget(1_000_000);
