@@ -5,8 +5,7 @@
  * at 10,000 domains (issue 12). A stream about to fetch a chunk waits while the process holds `max`,
  * then counts the chunk at an estimate (its previous chunk's lines, a full chunk for a pass's first)
  * until the answers say how many they are: one chunk can take the total over `max`, no more. Writes
- * never wait here, so whatever is
- * held is released: no pass waits on another forever.
+ * never wait here, so whatever is held is released: no pass waits on another forever.
  */
 export class LineBudget {
   readonly max: number;
