@@ -171,13 +171,22 @@ export class InfluxSink implements Sink {
         count += p.count;
         continue;
       }
-      const lines = p.text.split('\n');
-      for (let i = 0; i < lines.length; i += size) {
-        const slice = lines.slice(i, i + size);
-        if (slice.length === size) yield { body: [Buffer.from(slice.join('\n'), 'utf8')], count: size };
+      // Cut at every size-th newline of the bytes themselves (a newline inside a value is escaped).
+      const b = p.bytes;
+      for (let at = 0, left = p.count; left > 0; ) {
+        const n = Math.min(size, left);
+        let end = at - 1;
+        for (let k = 0; k < n; k++) {
+          const nl = b.indexOf(10, end + 1);
+          end = nl < 0 ? b.length : nl;
+        }
+        const slice = b.subarray(at, end);
+        at = end + 1;
+        left -= n;
+        if (n === size) yield { body: [slice], count: size };
         else {
-          body = [Buffer.from(slice.join('\n'), 'utf8')];
-          count = slice.length;
+          body = [slice];
+          count = n;
         }
       }
     }
